@@ -1,0 +1,4 @@
+// The registry of samlscope commands, in the order --help lists them.
+import type { CommandDef } from './options.js';
+
+export const COMMANDS: CommandDef[] = [];

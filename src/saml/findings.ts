@@ -1,0 +1,467 @@
+// The findings catalogue: every stable code samlscope reports, with severity, title and default remedy.
+// Codes are never renamed or reused. README's table is tested against this file (test/findings-catalogue.test.ts).
+
+export type Severity = 'error' | 'warning' | 'info';
+
+interface CatalogueEntry {
+  readonly severity: Severity;
+  readonly title: string;
+  readonly remedy: string;
+}
+
+const ENTRA_SSO = 'Entra admin center → Enterprise applications → (the Fleet app) → Single sign-on';
+
+export const CATALOGUE = {
+  // --- DECODE: getting the SAML message out of what was posted or pasted
+  SAML_DECODE_EMPTY: {
+    severity: 'error',
+    title: 'No SAML message in the input',
+    remedy: 'Pass the SAMLResponse value, the urlencoded form body, the raw XML or a HAR file that contains the POST to /api/v1/fleet/sso/callback.',
+  },
+  SAML_DECODE_BASE64_INVALID: {
+    severity: 'error',
+    title: 'SAMLResponse is not valid base64',
+    remedy: 'Fleet decodes SAMLResponse with standard base64 and answers HTTP 400 otherwise. Copy the value unmodified (URL-decode it once if it came from a form body); something between Entra and Fleet is altering the POST body.',
+  },
+  SAML_DECODE_DEFLATED_IN_POST: {
+    severity: 'error',
+    title: 'SAMLResponse is DEFLATE-compressed in a POST',
+    remedy: 'The HTTP-POST binding carries plain base64 XML; DEFLATE belongs to the Redirect binding. The sender is not Entra or is misconfigured.',
+  },
+  SAML_DECODE_TOO_LARGE: {
+    severity: 'error',
+    title: 'SAML message larger than the allowed size',
+    remedy: 'Fleet refuses bodies over 1 MiB. Entra responses are a few KiB: remove group claims that emit hundreds of values (Attributes & Claims → groups claim → "Groups assigned to the application") or look for a tampered body.',
+  },
+  SAML_DECODE_NOT_XML: {
+    severity: 'error',
+    title: 'Decoded SAMLResponse is not XML',
+    remedy: 'The field decodes to something other than an XML document. Check that the right field was captured and that nothing re-encodes the body.',
+  },
+  SAML_DECODE_HAR_NO_CALLBACK: {
+    severity: 'error',
+    title: 'HAR file has no SAML callback POST',
+    remedy: 'Record the HAR with "Preserve log" on, from clicking SSO login until Fleet shows its answer; the POST to /api/v1/fleet/sso/callback must be in it.',
+  },
+  SAML_DECODE_FORM_DUPLICATE_FIELD: {
+    severity: 'error',
+    title: 'Form body has more than one SAMLResponse field',
+    remedy: 'A legitimate IdP posts exactly one SAMLResponse. Two fields let different parsers read different messages: treat the request as hostile.',
+  },
+  SAML_DECODE_INFLATE_FAILED: {
+    severity: 'error',
+    title: 'SAMLRequest could not be inflated',
+    remedy: 'The Redirect binding carries raw DEFLATE, base64 and URL-escaped. Fleet produces this itself; a broken value usually means the URL was truncated or edited.',
+  },
+
+  // --- XML: the document itself
+  SAML_XML_MALFORMED: {
+    severity: 'error',
+    title: 'SAML message is not well-formed XML',
+    remedy: 'The document was damaged in transit or hand-edited. Capture it again unmodified.',
+  },
+  SAML_XML_DTD_FORBIDDEN: {
+    severity: 'error',
+    title: 'Document type declaration or entity in a SAML message',
+    remedy: 'SAML never uses DTDs or entities; Fleet refuses them. This is an XXE or entity-expansion attack or a broken sender.',
+  },
+  SAML_XML_PI_FORBIDDEN: {
+    severity: 'error',
+    title: 'Processing instruction in a SAML message',
+    remedy: 'Only the XML declaration may appear. Other processing instructions (xml-stylesheet ...) have no place in SAML: treat the message as hostile.',
+  },
+  SAML_XML_TOO_DEEP: {
+    severity: 'error',
+    title: 'XML nesting deeper than allowed',
+    remedy: 'Fleet refuses documents nested deeper than 100 elements. Entra responses are about 8 deep: treat the message as hostile.',
+  },
+  SAML_XML_TOO_MANY_ELEMENTS: {
+    severity: 'error',
+    title: 'XML has more elements than allowed',
+    remedy: 'Fleet refuses documents with more than 5000 elements. Reduce group claims in Entra (Attributes & Claims → groups claim) or treat the message as hostile.',
+  },
+  SAML_XML_NOT_RESPONSE: {
+    severity: 'error',
+    title: 'Root element is not a SAML 2.0 Response',
+    remedy: 'Fleet expects samlp:Response in the urn:oasis:names:tc:SAML:2.0:protocol namespace. Check that the IdP is configured for SAML 2.0 (not WS-Federation) and that the right field was captured.',
+  },
+  SAML_XML_DUPLICATE_ID: {
+    severity: 'error',
+    title: 'Two elements share one ID',
+    remedy: 'Duplicate IDs let a signature cover one element while another is read (signature wrapping). Entra never sends them: treat the message as hostile.',
+  },
+  SAML_XML_NO_ASSERTION: {
+    severity: 'error',
+    title: 'Response has no assertion',
+    remedy: 'A successful response carries one Assertion. Look at the status finding for why Entra sent none.',
+  },
+  SAML_XML_MULTIPLE_ASSERTIONS: {
+    severity: 'error',
+    title: 'Response has more than one assertion',
+    remedy: 'Entra sends exactly one Assertion. Several let a validator verify one and read another (signature wrapping): treat the message as hostile.',
+  },
+  SAML_XML_NESTED_ASSERTION: {
+    severity: 'error',
+    title: 'Assertion hidden inside another element',
+    remedy: 'An Assertion inside Advice, Extensions, SubjectConfirmationData or a Signature is a classic signature-wrapping vector. Entra never sends one: treat the message as hostile.',
+  },
+  SAML_XML_ENCRYPTED_ASSERTION: {
+    severity: 'error',
+    title: 'Assertion is encrypted; Fleet cannot decrypt it',
+    remedy: `Fleet has no SP key and rejects every encrypted assertion. ${ENTRA_SSO} → Token encryption: deactivate the certificate.`,
+  },
+  SAML_XML_COMMENT_IN_SIGNED_CONTENT: {
+    severity: 'error',
+    title: 'Comment or split text inside a signed value',
+    remedy: 'Exclusive canonicalization drops comments, so "admin@example.com<!---->.evil" verifies while naive parsers read a different user (CVE-2018-7340 class). Entra never sends comments: treat the message as hostile.',
+  },
+
+  // --- META: the IdP metadata samlscope and Fleet trust
+  SAML_META_NO_SIGNING_CERT: {
+    severity: 'error',
+    title: 'IdP metadata has no signing certificate',
+    remedy: `Use the "App Federation Metadata Url" from ${ENTRA_SSO} → SAML Certificates; it lists the app's signing certificate in an IDPSSODescriptor.`,
+  },
+  SAML_META_NO_REDIRECT_SSO: {
+    severity: 'error',
+    title: 'IdP metadata has no HTTP-Redirect SingleSignOnService',
+    remedy: 'Fleet sends its AuthnRequest to the first HTTP-Redirect SingleSignOnService. Entra metadata always has one at https://login.microsoftonline.com/{tenant}/saml2: use the App Federation Metadata Url.',
+  },
+  SAML_META_CERT_UNPARSEABLE: {
+    severity: 'warning',
+    title: 'A metadata certificate cannot be parsed',
+    remedy: 'Re-download the App Federation Metadata; a certificate pasted by hand may have lost characters.',
+  },
+  SAML_META_CERT_EXPIRING: {
+    severity: 'warning',
+    title: 'A metadata signing certificate expires soon',
+    remedy: `${ENTRA_SSO} → SAML Certificates → New Certificate, make it active, then update Fleet's metadata (or use metadata_url so Fleet follows the rollover).`,
+  },
+  SAML_META_CERT_EXPIRED: {
+    severity: 'warning',
+    title: 'A metadata signing certificate has expired',
+    remedy: `Entra keeps signing with an expired active certificate and Fleet rejects it. ${ENTRA_SSO} → SAML Certificates → New Certificate → Make certificate active, then update Fleet's metadata.`,
+  },
+
+  // --- SIG: XML signatures and the keys behind them
+  SAML_SIG_MISSING: {
+    severity: 'error',
+    title: 'Neither the Response nor the Assertion is signed',
+    remedy: `Fleet needs the Response or every Assertion signed. ${ENTRA_SSO} → SAML Certificates → Edit → Signing Option: "Sign SAML assertion" (default) or "Sign SAML response and assertion". An unsigned success response may also be forged.`,
+  },
+  SAML_SIG_INVALID: {
+    severity: 'error',
+    title: 'Signature does not verify with any metadata certificate',
+    remedy: `The response was signed by a key Fleet's metadata does not hold: usually the app's certificate rolled over or Fleet holds the tenant metadata instead of the app's. Compare the thumbprint in ${ENTRA_SSO} → SAML Certificates with the metadata certificates, and paste the current App Federation Metadata into Fleet (Settings → Integrations → Single sign-on).`,
+  },
+  SAML_SIG_DIGEST_MISMATCH: {
+    severity: 'error',
+    title: 'Signed content changed after signing',
+    remedy: 'The digest of the signed element does not match: the document was modified (re-formatted, edited or tampered with) after Entra signed it. Capture the original bytes; if they arrived like this, treat the message as hostile.',
+  },
+  SAML_SIG_UNTRUSTED_KEY: {
+    severity: 'error',
+    title: 'Signature carries a certificate that is not in the metadata',
+    remedy: `Fleet trusts only certificates from the IdP metadata; a KeyInfo certificate must be byte-equal to one of them. Either the app certificate rolled over (update Fleet's metadata from ${ENTRA_SSO} → SAML Certificates) or someone signed with their own key.`,
+  },
+  SAML_SIG_REFERENCE_INVALID: {
+    severity: 'error',
+    title: 'Signature does not cover the element it sits in',
+    remedy: 'An enveloped signature must have exactly one Reference, URI="#<ID of its parent>". Anything else lets a signature over one element vouch for another (signature wrapping): treat the message as hostile.',
+  },
+  SAML_SIG_TRANSFORM_FORBIDDEN: {
+    severity: 'error',
+    title: 'Signature uses a transform other than enveloped-signature and exclusive c14n',
+    remedy: 'Entra uses enveloped-signature + exc-c14n only. XSLT, XPath or other transforms are attack vectors: treat the message as hostile.',
+  },
+  SAML_SIG_ALGORITHM_FORBIDDEN: {
+    severity: 'error',
+    title: 'Signature or digest algorithm not allowed',
+    remedy: `Fleet accepts RSA or ECDSA with SHA-1/256/384/512 and nothing else (HMAC would let the public key act as a shared secret). ${ENTRA_SSO} → SAML Certificates → Edit → Signing Algorithm: SHA-256.`,
+  },
+  SAML_SIG_MALFORMED: {
+    severity: 'error',
+    title: 'Signature element is malformed',
+    remedy: 'A Signature needs exactly one SignedInfo, one SignatureValue and one DigestValue without comments. Extra or altered parts are a known attack shape (CVE-2025-29774, CVE-2025-29775): treat the message as hostile.',
+  },
+  SAML_SIG_MULTIPLE_SIGNATURES: {
+    severity: 'error',
+    title: 'An element carries more than one signature',
+    remedy: 'Entra places one Signature after the Issuer of the signed element. Several signatures on one element are a wrapping shape: treat the message as hostile.',
+  },
+  SAML_SIG_CERT_EXPIRED: {
+    severity: 'error',
+    title: 'Signing certificate has expired',
+    remedy: `Fleet enforces the certificate's validity; Entra keeps signing with an expired active certificate. ${ENTRA_SSO} → SAML Certificates → New Certificate → Make certificate active, then update Fleet's metadata.`,
+  },
+  SAML_SIG_CERT_NOT_YET_VALID: {
+    severity: 'error',
+    title: 'Signing certificate is not yet valid',
+    remedy: 'The certificate starts in the future at the time checked: check the clock of the Fleet server (NTP), or wait until its NotBefore.',
+  },
+  SAML_SIG_CERT_EXPIRING: {
+    severity: 'warning',
+    title: 'Signing certificate expires within 30 days',
+    remedy: `${ENTRA_SSO} → SAML Certificates → New Certificate, make it active before the old one expires, then update Fleet's metadata.`,
+  },
+  SAML_SIG_SHA1: {
+    severity: 'warning',
+    title: 'Signed with SHA-1',
+    remedy: `SHA-1 is deprecated. ${ENTRA_SSO} → SAML Certificates → Edit → Signing Algorithm: SHA-256.`,
+  },
+
+  // --- STATUS
+  SAML_STATUS_NOT_SUCCESS: {
+    severity: 'error',
+    title: 'IdP answered with an error status',
+    remedy: 'Entra refused the sign-in; the StatusMessage names an AADSTS code. Look it up in the Entra sign-in logs with the Trace ID.',
+  },
+  SAML_STATUS_MISSING: {
+    severity: 'error',
+    title: 'Response has no Status',
+    remedy: 'Every SAML Response has a Status. The sender is not a conforming IdP.',
+  },
+
+  // --- ISSUER
+  SAML_ISSUER_RESPONSE_MISMATCH: {
+    severity: 'error',
+    title: 'Response Issuer differs from the metadata entityID',
+    remedy: 'Fleet requires the Issuer to equal the metadata entityID (https://sts.windows.net/{tenant}/ with the trailing slash). Paste the metadata of the tenant that actually answers into Fleet.',
+  },
+  SAML_ISSUER_ASSERTION_MISMATCH: {
+    severity: 'error',
+    title: 'Assertion Issuer differs from the metadata entityID',
+    remedy: 'Fleet requires the Assertion Issuer to equal the metadata entityID (https://sts.windows.net/{tenant}/ with the trailing slash). Paste the metadata of the tenant that actually answers into Fleet.',
+  },
+  SAML_ISSUER_ASSERTION_MISSING: {
+    severity: 'error',
+    title: 'Assertion has no Issuer',
+    remedy: 'SAML requires an Assertion Issuer and Fleet rejects assertions without one. The sender is not Entra.',
+  },
+
+  // --- AUDIENCE
+  SAML_AUDIENCE_MISMATCH: {
+    severity: 'error',
+    title: 'Audience is not Fleet\'s entity ID',
+    remedy: `Entra puts the app's Identifier into Audience. ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) must equal Fleet's Settings → Integrations → Single sign-on → Entity ID exactly.`,
+  },
+  SAML_AUDIENCE_SPN_PREFIX: {
+    severity: 'error',
+    title: 'Audience carries Entra\'s spn: prefix',
+    remedy: `Entra prefixes "spn:" when the token was issued for the app's application ID instead of an Identifier (IdP-initiated from My Apps without a matching Identifier). ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = Fleet's entity ID, and start logins from Fleet.`,
+  },
+  SAML_AUDIENCE_MISSING: {
+    severity: 'error',
+    title: 'No Conditions or AudienceRestriction',
+    remedy: 'Fleet requires an AudienceRestriction (CVE-2022-23600). Entra always sends one: the sender is not Entra.',
+  },
+  SAML_AUDIENCE_RESTRICTION_UNSATISFIED: {
+    severity: 'error',
+    title: 'An AudienceRestriction does not name Fleet',
+    remedy: 'SAML requires every AudienceRestriction to be satisfied. One of them names other audiences only: the token was issued for another application.',
+  },
+
+  // --- DEST: Destination and Recipient
+  SAML_DEST_MISMATCH: {
+    severity: 'error',
+    title: 'Destination is not Fleet\'s ACS URL',
+    remedy: `Entra sets Destination to the Reply URL it used. ${ENTRA_SSO} → Basic SAML Configuration → Reply URL must be exactly Fleet's server_url + /api/v1/fleet/sso/callback (scheme, host, port, path) and marked Default; Fleet computes the ACS URL from server_url, not from the Host header.`,
+  },
+  SAML_DEST_MISSING: {
+    severity: 'error',
+    title: 'Signed Response has no Destination',
+    remedy: 'Fleet requires Destination on a signed Response. Entra always sets it: the sender is not Entra.',
+  },
+  SAML_DEST_RECIPIENT_MISMATCH: {
+    severity: 'error',
+    title: 'SubjectConfirmationData Recipient is not Fleet\'s ACS URL',
+    remedy: `Entra sets Recipient to the Reply URL it used. ${ENTRA_SSO} → Basic SAML Configuration → Reply URL = Fleet's server_url + /api/v1/fleet/sso/callback, marked Default.`,
+  },
+
+  // --- TIME
+  SAML_TIME_ISSUE_INSTANT_STALE: {
+    severity: 'error',
+    title: 'IssueInstant is more than 90 seconds old',
+    remedy: 'Fleet accepts a response for 90 s after Entra issued it. The response was held back (a slow form post, a replay) or Fleet\'s clock runs ahead: check NTP on the Fleet server.',
+  },
+  SAML_TIME_NOT_YET_VALID: {
+    severity: 'error',
+    title: 'Assertion is not yet valid',
+    remedy: 'Conditions NotBefore lies beyond the allowed skew: the Fleet server\'s clock is behind. Fix NTP on the Fleet host (Entra already back-dates NotBefore by 5 minutes).',
+  },
+  SAML_TIME_EXPIRED: {
+    severity: 'error',
+    title: 'Assertion has expired',
+    remedy: 'Conditions NotOnOrAfter has passed (plus skew): a stale or replayed response, or the Fleet server\'s clock runs ahead. Log in again; check NTP. Entra\'s token lifetime is 60 minutes.',
+  },
+  SAML_TIME_CONFIRMATION_EXPIRED: {
+    severity: 'error',
+    title: 'SubjectConfirmationData NotOnOrAfter has passed',
+    remedy: 'The bearer confirmation expired before Fleet saw the response: a stale or replayed response, or a clock problem on the Fleet host.',
+  },
+  SAML_TIME_INVALID: {
+    severity: 'error',
+    title: 'A time attribute is missing or not an xs:dateTime',
+    remedy: 'IssueInstant, NotBefore and NotOnOrAfter must be ISO-8601 UTC times. The sender is not Entra.',
+  },
+  SAML_TIME_ISSUE_INSTANT_FUTURE: {
+    severity: 'warning',
+    title: 'IssueInstant lies in the future',
+    remedy: 'Fleet does not reject future IssueInstants, but it means the clocks of Entra and Fleet differ: check NTP on the Fleet host.',
+  },
+
+  // --- IRT: correlation with the AuthnRequest
+  SAML_IRT_MISMATCH: {
+    severity: 'error',
+    title: 'Response InResponseTo does not match the AuthnRequest',
+    remedy: 'The response answers another login attempt: an old tab, a second login started meanwhile, or a replay. Start the login again from Fleet.',
+  },
+  SAML_IRT_CONFIRMATION_MISMATCH: {
+    severity: 'error',
+    title: 'SubjectConfirmationData InResponseTo does not match the AuthnRequest',
+    remedy: 'The signed assertion answers another login attempt than the one Fleet started. Start the login again from Fleet.',
+  },
+  SAML_IRT_UNSOLICITED: {
+    severity: 'error',
+    title: 'IdP-initiated response while Fleet allows only SP-initiated login',
+    remedy: `The login started in Entra (My Apps or the "Test" button), so there is no InResponseTo. Either enable Fleet's Settings → Integrations → Single sign-on → "Allow SSO login initiated by identity provider" (enable_sso_idp_login), or set ${ENTRA_SSO} → Basic SAML Configuration → Sign on URL to Fleet's login page so My Apps starts at Fleet.`,
+  },
+  SAML_IRT_IDP_INITIATED: {
+    severity: 'info',
+    title: 'IdP-initiated response (allowed)',
+    remedy: 'Fleet accepts it because enable_sso_idp_login is on. Unsolicited responses cannot be tied to a login attempt and Fleet keeps no replay cache: run samlscope in enforce mode to block replays.',
+  },
+  SAML_IRT_NOT_MATCHED: {
+    severity: 'info',
+    title: 'InResponseTo present but not compared',
+    remedy: 'Pass --request-id with the AuthnRequest ID to compare it (samlscope proxy does this from the recorded AuthnRequest).',
+  },
+
+  // --- NAMEID: the identity Fleet reads
+  SAML_NAMEID_MISSING: {
+    severity: 'error',
+    title: 'Assertion has no NameID',
+    remedy: `Fleet reads the user's email from NameID. ${ENTRA_SSO} → Attributes & Claims → Unique User Identifier (Name ID): source user.userprincipalname or user.mail, format Email address.`,
+  },
+  SAML_NAMEID_NOT_EMAIL: {
+    severity: 'warning',
+    title: 'NameID is not an email address',
+    remedy: `Fleet looks users up by the NameID value as an email, so this login will end in account_invalid. ${ENTRA_SSO} → Attributes & Claims → Unique User Identifier (Name ID) → source attribute user.userprincipalname (or user.mail), name identifier format Email address.`,
+  },
+  SAML_NAMEID_PERSISTENT: {
+    severity: 'warning',
+    title: 'NameID is a persistent (pairwise) identifier',
+    remedy: `Entra sent a 43-character pairwise value because the Name ID format is Persistent (or the request asked for persistent/unspecified). Fleet matches it to no user. ${ENTRA_SSO} → Attributes & Claims → Unique User Identifier → Name identifier format: Email address, source user.userprincipalname.`,
+  },
+  SAML_NAMEID_NO_BEARER_CONFIRMATION: {
+    severity: 'error',
+    title: 'Subject has no bearer SubjectConfirmation',
+    remedy: 'Web browser SSO requires a bearer SubjectConfirmation (urn:oasis:names:tc:SAML:2.0:cm:bearer). Entra always sends one: the sender is not Entra.',
+  },
+
+  // --- ATTR: attributes Fleet reads
+  SAML_ATTR_EMAIL_MISSING: {
+    severity: 'info',
+    title: 'No email address claim',
+    remedy: `Fleet uses NameID, but JIT provisioning and display benefit from the claim. ${ENTRA_SSO} → Attributes & Claims → Add claim emailaddress = user.mail (empty source values are omitted by Entra: give the user a mail attribute).`,
+  },
+  SAML_ATTR_JIT_ROLE_CONFLICT: {
+    severity: 'warning',
+    title: 'Global and team JIT roles sent together',
+    remedy: 'Fleet rejects a JIT login that carries FLEET_JIT_USER_ROLE_GLOBAL together with FLEET_JIT_USER_ROLE_TEAM_<id>. In Entra → Attributes & Claims, send only one kind.',
+  },
+  SAML_ATTR_JIT_ROLE_INVALID: {
+    severity: 'warning',
+    title: 'JIT role attribute has a value Fleet does not know',
+    remedy: 'FLEET_JIT_USER_ROLE_* values must be admin, maintainer, observer, observer_plus or null. Fix the claim transformation in Entra → Attributes & Claims.',
+  },
+
+  // --- REPLAY
+  SAML_REPLAY_DETECTED: {
+    severity: 'error',
+    title: 'Assertion was already used',
+    remedy: 'This assertion ID was seen before while still valid: a captured response is being replayed (Fleet keeps no replay cache). If a user double-submitted, they simply log in again.',
+  },
+
+  // --- FLEET: Fleet-specific outcomes and disagreements
+  SAML_FLEET_SECOND_OPINION_REJECTS: {
+    severity: 'error',
+    title: 'node-saml, configured as Fleet, rejects what the engine accepted',
+    remedy: 'Two validators disagree; the stricter verdict wins. The evidence holds node-saml\'s reason. Please report the input (redacted) to samlscope.',
+  },
+  SAML_FLEET_AUTHN_ISSUER_MISMATCH: {
+    severity: 'error',
+    title: 'AuthnRequest Issuer differs from the configured entity ID',
+    remedy: `Entra looks up the app by this Issuer (AADSTS700016 when unknown). Fleet's Settings → Integrations → Single sign-on → Entity ID and ${ENTRA_SSO} → Basic SAML Configuration → Identifier must be the same string.`,
+  },
+  SAML_FLEET_AUTHN_ACS_MISMATCH: {
+    severity: 'error',
+    title: 'AuthnRequest ACS URL differs from the expected one',
+    remedy: `Fleet builds the ACS URL from server_url; it must be registered in ${ENTRA_SSO} → Basic SAML Configuration → Reply URL (AADSTS50011 otherwise). Fix Fleet's Settings → Organization settings → Fleet web address or samlscope's --public-url.`,
+  },
+  SAML_FLEET_AUTHN_DEST_MISMATCH: {
+    severity: 'warning',
+    title: 'AuthnRequest Destination is not the IdP\'s Redirect SSO URL',
+    remedy: 'Fleet sends the request to the first HTTP-Redirect SingleSignOnService of the metadata it holds: Fleet and samlscope use different metadata. Paste the same App Federation Metadata in both.',
+  },
+  SAML_FLEET_SESSION_UNKNOWN: {
+    severity: 'warning',
+    title: 'Callback without a recorded AuthnRequest',
+    remedy: 'No SSO session cookie, or its AuthnRequest was not seen (expired after Fleet\'s 15 min session validity, started on another proxy without shared Redis, or IdP-initiated). Fleet will answer status=error unless IdP-initiated login is enabled.',
+  },
+  SAML_FLEET_ACCOUNT_INVALID: {
+    severity: 'error',
+    title: 'SAML was valid but Fleet has no user with that email',
+    remedy: 'Fleet matched the NameID to no user (Fleet Free has no JIT provisioning). Create the user in Fleet (Settings → Users → Add user) with "Enable single sign-on" checked, using exactly the NameID value as email; or enable JIT provisioning (Premium).',
+  },
+  SAML_FLEET_ACCOUNT_DISABLED: {
+    severity: 'error',
+    title: 'SAML was valid but the Fleet user is not SSO-enabled',
+    remedy: 'Fleet found the user but single sign-on is off for them: Settings → Users → (the user) → Edit → "Enable single sign-on".',
+  },
+  SAML_FLEET_ORG_DISABLED: {
+    severity: 'error',
+    title: 'SSO is disabled for the organisation in Fleet',
+    remedy: 'Fleet\'s Settings → Integrations → Single sign-on → "Enable single sign-on".',
+  },
+  SAML_FLEET_ERROR_UNEXPLAINED: {
+    severity: 'error',
+    title: 'Fleet rejected a response samlscope accepted',
+    remedy: 'Usually the entity ID, server_url or metadata configured in Fleet differs from samlscope\'s, IdP-initiated login is disabled in Fleet, or the SSO session expired (15 min). Run `samlscope preflight` to compare the settings; Fleet\'s server log has the exact reason.',
+  },
+  SAML_FLEET_OUTCOME_UNEXPECTED: {
+    severity: 'warning',
+    title: 'Fleet accepted a response samlscope rejected',
+    remedy: 'Fleet\'s checks are laxer than samlscope\'s here (see the other findings), or Fleet is configured differently. Review each finding: the unsafe ones are why enforce mode exists.',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type FindingCode = keyof typeof CATALOGUE;
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  title: string;
+  message: string;
+  remedy: string;
+  evidence?: Record<string, unknown>;
+}
+
+/** Builds a finding from the catalogue; `message` says what was seen, `remedy` may be sharpened per case. */
+export function finding(
+  code: FindingCode,
+  message: string,
+  evidence?: Record<string, unknown>,
+  remedy?: string,
+): Finding {
+  const entry: CatalogueEntry = CATALOGUE[code];
+  const f: Finding = { code, severity: entry.severity, title: entry.title, message, remedy: remedy ?? entry.remedy };
+  if (evidence && Object.keys(evidence).length > 0) f.evidence = evidence;
+  return f;
+}
+
+export const FINDING_CODES = Object.keys(CATALOGUE) as FindingCode[];
+
+export function hasErrors(findings: readonly Finding[]): boolean {
+  return findings.some((f) => f.severity === 'error');
+}
