@@ -1,5 +1,5 @@
 // Builds Entra-shaped SAML documents byte for byte (responses, error responses, federation metadata): pure, the clock passed in.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 
 export const NS = {
@@ -318,4 +318,9 @@ export function buildEntraMetadata(spec: EntraMetadataSpec): string {
     `<ds:X509Data xmlns:ds="${NS.dsig}"><ds:X509Certificate>${b64}</ds:X509Certificate></ds:X509Data>`);
   // Entra writes empty elements as `<X a="..." />`; exclusive c14n makes both forms identical, so the signature holds.
   return '\uFEFF<?xml version="1.0" encoding="utf-8"?>' + signed.replace(/"\/>/g, '" />');
+}
+
+/** Entra's pairwise NameID (persistent/unspecified): 43 characters of base64url, stable per user and app. */
+export function pairwiseNameId(objectId: string, appIdentifier: string): string {
+  return createHash('sha256').update(`${objectId}\u0000${appIdentifier}`).digest('base64url');
 }
