@@ -1,0 +1,316 @@
+// startFleetSim(): a Fleet stand-in for tests and the demo (FLEET.md's SSO routes, cookies and answers, plus agent-like traffic), not Fleet.
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { buildAuthnRequest } from './authn-request.js';
+import { fetchSimMetadata, parseSimMetadata, type SimMetadata } from './metadata.js';
+import { failurePage, homePage, loginPage, successPage, type LoginStatus } from './pages.js';
+import { trafficRoutes } from './traffic-routes.js';
+import { validateFleetResponse } from './validate.js';
+import { attachWsEcho } from './websocket.js';
+
+export const SSO_COOKIE = '__Host-FLEETSSOSESSIONID';
+
+export interface FleetSimUser {
+  email: string;
+  ssoEnabled: boolean;
+  name?: string;
+}
+
+/** Settings that configure() may change while running. */
+export interface FleetSimSettings {
+  /** Fleet's server_url: the PUBLIC URL (the proxy's in the demo); defaults to where fleet-sim listens */
+  serverUrl?: string;
+  /** sso_settings.sso_server_url: a second public URL for the ACS */
+  ssoServerUrl?: string;
+  /** server.url_prefix, e.g. /fleet ('' by default) */
+  urlPrefix?: string;
+  entityId?: string;
+  idpName?: string;
+  /** inline metadata XML (sso_settings.metadata) */
+  metadataXml?: string;
+  /** sso_settings.metadata_url: fetched on every initiate with a 5 s timeout, like Fleet */
+  metadataUrl?: string;
+  enableSso?: boolean;
+  /** sso_settings.enable_sso_idp_login */
+  allowIdpInitiated?: boolean;
+  users?: FleetSimUser[];
+  /** auth.sso_session_validity_period in seconds (Fleet: 900) */
+  sessionTtlSeconds?: number;
+  /** the API token GET /api/v1/fleet/config accepts; without one that endpoint always answers 401 */
+  apiToken?: string;
+}
+
+export interface FleetSimLogger {
+  info: (obj: object, msg?: string) => void;
+  warn: (obj: object, msg?: string) => void;
+}
+
+export interface FleetSimOptions extends FleetSimSettings {
+  host?: string;
+  port?: number;
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** fleet-sim's own clock (IssueInstant age, session TTL); node-saml's time checks use the real clock */
+  now?: () => Date;
+  logger?: FleetSimLogger;
+}
+
+/** One thing fleet-sim decided, with the reason Fleet would only write to its server log. */
+export interface FleetSimEvent {
+  time: string;
+  kind: 'initiate' | 'callback';
+  route: string;
+  /** initiate: 'ok' or 'failed'; callback: 'success', a Fleet login status, or 'bad_request' */
+  outcome: 'ok' | 'failed' | 'success' | LoginStatus | 'bad_request';
+  /** stable reason: a RejectReason of validate.ts, or session_not_found, metadata_unavailable, sso_disabled, account_invalid ... */
+  reason?: string;
+  detail?: string;
+  requestId?: string;
+  sessionFound?: boolean;
+  nameId?: string;
+}
+
+export interface FleetSimHandle {
+  /** where fleet-sim listens */
+  url: string;
+  /** Fleet's server_url as configured now */
+  serverUrl(): string;
+  /** the ACS URL Fleet computes: (sso_server_url | server_url) + url_prefix + /api/v1/fleet/sso/callback */
+  acsUrl(): string;
+  configure(patch: FleetSimSettings): void;
+  /** every decision, oldest first */
+  events: FleetSimEvent[];
+  /** open SSO sessions (not yet used, not expired) */
+  sessionCount(): number;
+  /** session tokens issued, token → email */
+  tokens: Map<string, string>;
+  close(): Promise<void>;
+}
+
+interface SsoSession {
+  requestId: string;
+  metadata: SimMetadata;
+  originalUrl: string;
+  kind: 'sso' | 'mdm';
+  expiresAt: number;
+}
+
+const SSO_PATH = '/api/v1/fleet/sso';
+const MDM_SSO_PATH = '/api/v1/fleet/mdm/sso';
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) m.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return m;
+}
+
+function fleetError(message: string, reason: string): object {
+  return { message, errors: [{ name: 'base', reason }] };
+}
+
+/** A relay URL is only followed when it is a local path (no scheme, no //host). */
+function safeLocalPath(u: unknown, fallback: string): string {
+  return typeof u === 'string' && /^\/(?![/\\])/.test(u) ? u : fallback;
+}
+
+export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSimHandle> {
+  const now = opts.now ?? (() => new Date());
+  const s: Required<Omit<FleetSimSettings, 'serverUrl' | 'ssoServerUrl' | 'metadataXml' | 'metadataUrl' | 'apiToken'>> & FleetSimSettings = {
+    urlPrefix: '',
+    entityId: 'fleet',
+    idpName: 'Microsoft Entra ID',
+    enableSso: true,
+    allowIdpInitiated: false,
+    users: [],
+    sessionTtlSeconds: 900,
+    ...opts,
+  };
+  const events: FleetSimEvent[] = [];
+  const sessions = new Map<string, SsoSession>();
+  const tokens = new Map<string, string>();
+  let listenUrl = '';
+
+  const prefix = () => (s.urlPrefix ?? '').replace(/\/+$/, '');
+  const serverUrl = () => (s.serverUrl ?? listenUrl).replace(/\/+$/, '');
+  const acsFor = (kind: 'sso' | 'mdm', base = s.ssoServerUrl ?? serverUrl()) =>
+    base.replace(/\/+$/, '') + prefix() + (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
+  const audiences = (kind: 'sso' | 'mdm') => {
+    const bases = [serverUrl(), ...(s.ssoServerUrl ? [s.ssoServerUrl.replace(/\/+$/, '')] : [])];
+    return [s.entityId, ...bases, ...bases.map((b) => acsFor(kind, b))];
+  };
+  const secure = () => serverUrl().startsWith('https:');
+  const tokenCookie = () => (secure() ? '__Host-token' : 'token');
+
+  const record = (e: Omit<FleetSimEvent, 'time'>) => {
+    const ev = { time: now().toISOString(), ...e };
+    events.push(ev);
+    if (events.length > 1000) events.shift();
+    if (opts.logger) (ev.outcome === 'ok' || ev.outcome === 'success' ? opts.logger.info : opts.logger.warn)({ event: `fleet-sim.${ev.kind}`, ...ev }, `fleet-sim ${ev.kind}: ${ev.outcome}`);
+  };
+
+  const currentMetadata = async (): Promise<SimMetadata> => {
+    if (s.metadataXml) return parseSimMetadata(s.metadataXml);
+    if (s.metadataUrl) return parseSimMetadata(await fetchSimMetadata(s.metadataUrl));
+    throw new Error('no IdP metadata configured (metadata or metadata_url)');
+  };
+
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
+
+  const routes = async (r: FastifyInstance) => {
+    r.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+
+    r.get(SSO_PATH, async () => ({ settings: { idp_name: s.idpName, idp_image_url: '', sso_enabled: s.enableSso } }));
+
+    const initiate = (kind: 'sso' | 'mdm') => async (req: FastifyRequest, reply: FastifyReply) => {
+      const route = kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH;
+      if (!s.enableSso) {
+        record({ kind: 'initiate', route, outcome: 'failed', reason: 'sso_disabled' });
+        return reply.code(422).send(fleetError('Validation Failed', 'organization not configured to use sso'));
+      }
+      let metadata: SimMetadata;
+      try {
+        metadata = await currentMetadata();
+      } catch (e) {
+        record({ kind: 'initiate', route, outcome: 'failed', reason: 'metadata_unavailable', detail: (e as Error).message });
+        return reply.code(500).send(fleetError('could not get IdP metadata', (e as Error).message));
+      }
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const originalUrl = safeLocalPath(body.relay_url, prefix() + '/');
+      const ar = buildAuthnRequest({ entityId: s.entityId, acsUrl: acsFor(kind), destination: metadata.redirectSsoUrl, now: now() });
+      const sessionId = randomBytes(24).toString('base64url');
+      for (const [k, v] of sessions) if (v.expiresAt <= now().getTime()) sessions.delete(k);
+      sessions.set(sessionId, { requestId: ar.id, metadata, originalUrl, kind, expiresAt: now().getTime() + s.sessionTtlSeconds * 1000 });
+      record({ kind: 'initiate', route, outcome: 'ok', requestId: ar.id });
+      reply.header('set-cookie', `${SSO_COOKIE}=${sessionId}; Path=/; Max-Age=${s.sessionTtlSeconds}; Secure; HttpOnly`);
+      return { url: ar.url };
+    };
+    r.post(SSO_PATH, initiate('sso'));
+    r.post(MDM_SSO_PATH, initiate('mdm'));
+
+    const callback = (kind: 'sso' | 'mdm') => async (req: FastifyRequest, reply: FastifyReply) => {
+      const route = (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
+      const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+      const raw = typeof form.SAMLResponse === 'string' ? form.SAMLResponse.replace(/\s+/g, '') : '';
+      if (!raw || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || raw.length % 4 !== 0) {
+        record({ kind: 'callback', route, outcome: 'bad_request', reason: raw ? 'bad_base64' : 'missing_saml_response' });
+        return reply.code(400).send(fleetError('Bad request', raw ? 'SAMLResponse is not base64' : 'missing SAMLResponse'));
+      }
+      const sessionId = parseCookies(req.headers.cookie).get(SSO_COOKIE);
+      let session = sessionId ? sessions.get(sessionId) : undefined;
+      if (sessionId) sessions.delete(sessionId); // single use: read, then deleted
+      if (session && session.expiresAt <= now().getTime()) session = undefined;
+      reply.header('set-cookie', `${SSO_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly`);
+
+      const done = (outcome: LoginStatus | 'success', reason: string | undefined, extra: Partial<FleetSimEvent>, token?: string) => {
+        record({ kind: 'callback', route, outcome, reason, sessionFound: Boolean(session), requestId: session?.requestId, ...extra });
+        if (kind === 'mdm') {
+          const q = outcome === 'success' ? `enrollment_reference=${randomBytes(16).toString('hex')}` : 'error=true';
+          return reply.code(303).header('location', `${prefix()}/mdm/sso/callback?${q}`).send();
+        }
+        reply.type('text/html; charset=utf-8');
+        if (outcome === 'success' && token) {
+          return reply.send(successPage({ cookieName: tokenCookie(), token, redirect: session?.originalUrl ?? prefix() + '/', secure: secure() }));
+        }
+        return reply.send(failurePage(`${prefix()}/login?status=${outcome}`));
+      };
+
+      if (!session && !s.allowIdpInitiated) {
+        return done('error', sessionId ? 'session_not_found' : 'idp_initiated_disabled', { detail: sessionId ? 'SSO session unknown, used or expired' : 'no SSO session cookie and IdP-initiated login is disabled' });
+      }
+      let metadata = session?.metadata;
+      if (!metadata) {
+        try {
+          metadata = await currentMetadata();
+        } catch (e) {
+          return done('error', 'metadata_unavailable', { detail: (e as Error).message });
+        }
+      }
+      const v = await validateFleetResponse({
+        samlResponseB64: raw,
+        metadata,
+        entityId: s.entityId,
+        acsUrl: acsFor(kind),
+        audiences: audiences(kind),
+        requestId: session?.requestId ?? null,
+        allowIdpInitiated: s.allowIdpInitiated,
+        now: now(),
+      });
+      if (!v.ok) return done('error', v.reason, { detail: v.detail });
+      if (!s.enableSso) return done('org_disabled', 'sso_disabled', { nameId: v.nameId });
+      if (kind === 'mdm') return done('success', undefined, { nameId: v.nameId });
+      const user = s.users.find((u) => u.email.toLowerCase() === v.nameId.toLowerCase());
+      if (!user) return done('account_invalid', 'account_invalid', { nameId: v.nameId, detail: 'no Fleet user with that email (no JIT provisioning)' });
+      if (!user.ssoEnabled) return done('account_disabled', 'account_disabled', { nameId: v.nameId, detail: 'the user exists but is not SSO-enabled' });
+      const token = randomBytes(32).toString('base64url');
+      tokens.set(token, user.email);
+      return done('success', undefined, { nameId: v.nameId }, token);
+    };
+    r.post(SSO_PATH + '/callback', callback('sso'));
+    r.post(MDM_SSO_PATH + '/callback', callback('mdm'));
+
+    r.get('/api/v1/fleet/config', async (req, reply) => {
+      const auth = req.headers.authorization ?? '';
+      if (!s.apiToken || auth !== `Bearer ${s.apiToken}`) return reply.code(401).send(fleetError('Authentication required', 'Authentication required'));
+      return {
+        server_settings: { server_url: serverUrl() },
+        sso_settings: {
+          enable_sso: s.enableSso,
+          entity_id: s.entityId,
+          idp_name: s.idpName,
+          idp_image_url: '',
+          metadata: s.metadataXml ?? '',
+          metadata_url: s.metadataUrl ?? '',
+          enable_sso_idp_login: s.allowIdpInitiated,
+          enable_jit_provisioning: false,
+          sso_server_url: s.ssoServerUrl ?? '',
+        },
+      };
+    });
+
+    r.get('/login', async (req, reply) => {
+      const status = (req.query as Record<string, string>).status ?? null;
+      return reply.type('text/html; charset=utf-8').send(loginPage({ prefix: prefix(), status, idpName: s.idpName, ssoEnabled: s.enableSso }));
+    });
+    r.get('/', async (req, reply) => {
+      const c = parseCookies(req.headers.cookie);
+      const token = c.get('__Host-token') ?? c.get('token');
+      return reply.type('text/html; charset=utf-8').send(homePage({ email: (token && tokens.get(token)) || null, prefix: prefix() }));
+    });
+    r.get('/mdm/sso/callback', async (req, reply) => reply.type('text/html; charset=utf-8').send(
+      `<!DOCTYPE html><html><body><p>fleet-sim: MDM SSO ${(req.query as Record<string, string>).error ? 'failed' : 'done'}</p></body></html>`));
+    await r.register(trafficRoutes);
+  };
+  await app.register(routes, { prefix: prefix() });
+
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ host, port: opts.port ?? 0 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  listenUrl = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const ws = attachWsEcho(app.server, prefix());
+
+  return {
+    url: listenUrl,
+    serverUrl,
+    acsUrl: () => acsFor('sso'),
+    configure(patch) {
+      if (patch.urlPrefix !== undefined && patch.urlPrefix !== s.urlPrefix) throw new Error('urlPrefix cannot change while running');
+      Object.assign(s, patch);
+    },
+    events,
+    sessionCount: () => [...sessions.values()].filter((v) => v.expiresAt > now().getTime()).length,
+    tokens,
+    async close() {
+      ws.close();
+      await app.close();
+    },
+  };
+}
