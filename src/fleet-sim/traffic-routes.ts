@@ -11,7 +11,7 @@ interface Counted {
   tooLarge: boolean;
 }
 
-/** Reads a request body as sent (gzip left as is), hashing and counting; stops keeping data past `limit`. */
+/** Reads a request body as sent (gzip left as is), hashing and counting; past `limit` it only drains (so the client reads the answer). */
 async function countBody(req: FastifyRequest, limit = Infinity, keep = false): Promise<Counted & { data?: Buffer }> {
   const hash = createHash('sha256');
   const parts: Buffer[] = [];
@@ -19,10 +19,11 @@ async function countBody(req: FastifyRequest, limit = Infinity, keep = false): P
   for await (const chunk of req.raw) {
     const b = chunk as Buffer;
     bytes += b.length;
-    if (bytes > limit) return { bytes, sha256: '', tooLarge: true };
+    if (bytes > limit) continue;
     hash.update(b);
     if (keep) parts.push(b);
   }
+  if (bytes > limit) return { bytes, sha256: '', tooLarge: true };
   return { bytes, sha256: hash.digest('hex'), tooLarge: false, data: keep ? Buffer.concat(parts) : undefined };
 }
 
@@ -53,10 +54,7 @@ export async function trafficRoutes(app: FastifyInstance): Promise<void> {
     });
     app.post(`${base}/log`, async (req, reply) => {
       const c = await countBody(req, OSQUERY_LOG_LIMIT);
-      if (c.tooLarge) {
-        reply.header('connection', 'close');
-        return reply.code(413).send({ message: 'request body too large', limit: OSQUERY_LOG_LIMIT });
-      }
+      if (c.tooLarge) return reply.code(413).send({ message: 'request body too large', limit: OSQUERY_LOG_LIMIT });
       return { node_invalid: false, received: { bytes: c.bytes, sha256: c.sha256, contentEncoding: req.headers['content-encoding'] ?? null } };
     });
   }
