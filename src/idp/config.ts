@@ -3,7 +3,7 @@ import { NAMEID_FORMAT, type SigningAlgorithm, type SigningOption } from './resp
 import { parseFault, type FaultRequest } from './faults.js';
 
 export type NameIdSource = 'user.userprincipalname' | 'user.mail' | 'user.objectid';
-export type NameIdFormatName = 'emailAddress' | 'persistent' | 'unspecified' | 'transient' | 'WindowsDomainQualifiedName';
+export type NameIdFormatName = 'Default' | 'emailAddress' | 'persistent' | 'unspecified' | 'transient' | 'WindowsDomainQualifiedName';
 
 export interface ClaimConfig {
   /** the Attribute Name (a claim URI, or e.g. FLEET_JIT_USER_ROLE_GLOBAL) */
@@ -63,11 +63,13 @@ export type ConfigResult = { ok: true; config: IdpConfig } | { ok: false; proble
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAMEID_SOURCES: NameIdSource[] = ['user.userprincipalname', 'user.mail', 'user.objectid'];
-const NAMEID_FORMATS: NameIdFormatName[] = ['emailAddress', 'persistent', 'unspecified', 'transient', 'WindowsDomainQualifiedName'];
+const NAMEID_FORMATS: NameIdFormatName[] = ['Default', 'emailAddress', 'persistent', 'unspecified', 'transient', 'WindowsDomainQualifiedName'];
 const CLAIM_SOURCES = ['user.userprincipalname', 'user.mail', 'user.displayname', 'user.givenname', 'user.surname', 'user.objectid', 'user.groups'];
 export const DEFAULT_TENANT_ID = '8e7a4f2c-0b1d-4c3e-9f5a-6d2b1c0e9a77';
 
+/** The format URI for a configured format; 'Default' answers with emailAddress unless the request names a format. */
 export function nameIdFormatUri(f: NameIdFormatName): string {
+  if (f === 'Default') return NAMEID_FORMAT.emailAddress;
   return f === 'WindowsDomainQualifiedName' ? NAMEID_FORMAT.windowsDomain : NAMEID_FORMAT[f];
 }
 
