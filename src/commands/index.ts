@@ -2,3 +2,4 @@
 import type { CommandDef } from './options.js';
 
 export const COMMANDS: CommandDef[] = [];
+import { idpCommand } from './idp.js'; COMMANDS.push(idpCommand);
