@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs (idempotent: only what is missing). Others append to PACKAGES.
+set -euo pipefail
+PACKAGES=(
+  xmlsec1          # test/idp-interop.test.ts: xmlsec1 --verify
+  python3-pysaml2  # test/idp-interop.test.ts: pysaml2 as an SP
+  chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
