@@ -3,3 +3,5 @@ import type { CommandDef } from './options.js';
 
 export const COMMANDS: CommandDef[] = [];
 import { idpCommand } from './idp.js'; COMMANDS.push(idpCommand);
+import { fleetSimCommand } from './fleet-sim.js'; COMMANDS.push(fleetSimCommand);
+import { loginCommand } from './login.js'; COMMANDS.push(loginCommand);
