@@ -179,7 +179,6 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     if (fault === false) return reply;
     const read = readAuthnRequest(samlRequest, binding);
     if (!read.ok) return sendError(req, reply, 75005, PAGE_TEXT[75005], 400, { reason: read.reason });
-    if (read.request.kind === 'LogoutRequest') return sendPage(reply, 200, messagePage('Signed out (MOCK)', 'The MOCK IdP keeps no session; you are signed out.'));
     const outcome = checkAuthnRequest(read.request, config);
     const relayState = get('RelayState');
     if (outcome.kind === 'page') return sendError(req, reply, outcome.aadsts, outcome.text, outcome.httpStatus, { issuer: read.request.issuer });
