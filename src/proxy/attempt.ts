@@ -1,0 +1,88 @@
+// The record of one SSO attempt (callback): what samlscope saw, judged and predicted, and what Fleet actually answered.
+import type { Finding, Severity } from '../saml/findings.js';
+import type { AnalysisReport } from '../saml/types.js';
+import type { AuthnRequestInfo } from '../saml/authn-request.js';
+import type { SsoFlow } from './paths.js';
+
+/** What samlscope expects Fleet to do with the response. */
+export type PredictedOutcome = 'success' | 'error';
+
+/** What Fleet answered, read from its status, Location, page and cookies. */
+export type ActualOutcome =
+  | 'success'
+  | 'error'
+  | 'account_invalid'
+  | 'account_disabled'
+  | 'org_disabled'
+  /** Fleet answered 4xx before SAML (missing or non-base64 SAMLResponse) */
+  | 'bad_request'
+  /** enforce mode: the callback never reached Fleet */
+  | 'blocked'
+  /** Fleet could not be reached or failed */
+  | 'upstream_failed'
+  /** an answer samlscope cannot read */
+  | 'unknown';
+
+export interface FleetAnswer {
+  status: number | null;
+  /** Location header or the page's redirect target, when there is one */
+  location: string | null;
+  /** the status=... of /login?status=..., when present */
+  loginStatus: string | null;
+  /** a session token was issued (cookie or page script) */
+  tokenIssued: boolean;
+}
+
+/** The AuthnRequest Fleet issued for this browser session, as recorded at initiate. */
+export interface RecordedAuthnRequest {
+  /** decoded from the url Fleet answered with (includes the XML) */
+  request: AuthnRequestInfo;
+  /** lint findings for the request (issuer, ACS, destination) */
+  findings: Finding[];
+  flow: SsoFlow;
+  relayState: string | null;
+  recordedAt: string;
+  /** the proxy request id of the initiate */
+  initiateRequestId: string;
+}
+
+export interface Attempt {
+  /** the proxy's request id of the callback */
+  id: string;
+  time: string;
+  flow: SsoFlow;
+  mode: 'observe' | 'enforce';
+  verdict: 'accept' | 'reject';
+  /** engine findings plus the proxy's own (replay, session, Fleet disagreement) */
+  findings: Finding[];
+  fleet: { predicted: PredictedOutcome; actual: ActualOutcome; answer: FleetAnswer | null };
+  /** forwarded to Fleet, or blocked by enforce mode */
+  action: 'forwarded' | 'blocked';
+  nameId: string | null;
+  session: { cookie: boolean; known: boolean; authnRequest: RecordedAuthnRequest | null };
+  client: { ip: string; userAgent: string | null };
+  timings: { analyzeMs: number; upstreamMs: number | null; totalMs: number };
+  bodyBytes: number;
+  /** the engine's full report (with the decoded XML); null when the body was never analysed (oversize) */
+  report: AnalysisReport | null;
+}
+
+export interface AttemptSummary {
+  id: string;
+  time: string;
+  verdict: 'accept' | 'reject';
+  findings: { code: string; severity: Severity }[];
+  fleet: { predicted: PredictedOutcome; actual: ActualOutcome };
+  nameId: string | null;
+}
+
+export function summarizeAttempt(a: Attempt): AttemptSummary {
+  return {
+    id: a.id,
+    time: a.time,
+    verdict: a.verdict,
+    findings: a.findings.map((f) => ({ code: f.code, severity: f.severity })),
+    fleet: { predicted: a.fleet.predicted, actual: a.fleet.actual },
+    nameId: a.nameId,
+  };
+}

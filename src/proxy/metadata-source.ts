@@ -1,0 +1,137 @@
+// The IdP metadata the proxy judges with: given, read from a file, or fetched from a URL (timeout, cache, refresh, last good copy).
+import { readFile } from 'node:fs/promises';
+import type { IdpMetadata } from '../saml/types.js';
+
+export type MetadataInput = IdpMetadata | { file: string } | { url: string };
+
+export interface MetadataStatus {
+  source: 'inline' | 'file' | 'url';
+  location: string | null;
+  entityId: string;
+  loadedAt: string;
+  lastFetchAt: string | null;
+  /** the last refresh failed: the previous good copy stays in use */
+  lastError: string | null;
+  refreshes: number;
+}
+
+export interface MetadataSourceOptions {
+  /** parses the document (the engine's parseMetadata); throws when unusable */
+  parse: (xml: string) => IdpMetadata;
+  fetchTimeoutMs?: number;
+  refreshIntervalMs?: number;
+  /** fewest milliseconds between two refreshes asked for by a signature failure */
+  minForcedIntervalMs?: number;
+  onRefreshError?: (err: Error) => void;
+  onRefreshed?: (md: IdpMetadata) => void;
+}
+
+export interface MetadataSource {
+  current(): IdpMetadata;
+  status(): MetadataStatus;
+  /** after a signature failure (cert rollover): refetches now unless done very recently; resolves true when the metadata changed */
+  refreshAfterSignatureFailure(): Promise<boolean>;
+  close(): void;
+}
+
+function isMetadata(x: MetadataInput): x is IdpMetadata {
+  return typeof (x as IdpMetadata).entityId === 'string' && Array.isArray((x as IdpMetadata).certs);
+}
+
+async function fetchText(url: string, timeoutMs: number): Promise<string> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow', headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml, */*' } });
+  if (!res.ok) throw new Error(`metadata URL answered HTTP ${res.status}`);
+  const buf = Buffer.from(await res.arrayBuffer());
+  if (buf.length > 8 * 1024 * 1024) throw new Error('metadata document larger than 8 MiB');
+  return buf.toString('utf8');
+}
+
+function fingerprint(md: IdpMetadata): string {
+  return md.entityId + '|' + md.certs.map((c) => c.sha256).join(',') + '|' + (md.redirectSsoUrl ?? '');
+}
+
+/** Loads the metadata once (throws with a clear message when the first load fails) and keeps it fresh for URLs. */
+export async function openMetadataSource(input: MetadataInput, o: MetadataSourceOptions): Promise<MetadataSource> {
+  const now = () => new Date().toISOString();
+  if (isMetadata(input)) {
+    const loadedAt = now();
+    return {
+      current: () => input,
+      status: () => ({ source: 'inline', location: null, entityId: input.entityId, loadedAt, lastFetchAt: null, lastError: null, refreshes: 0 }),
+      refreshAfterSignatureFailure: async () => false,
+      close: () => undefined,
+    };
+  }
+  if ('file' in input) {
+    let xml: string;
+    try {
+      xml = await readFile(input.file, 'utf8');
+    } catch (e) {
+      throw new Error(`--metadata: cannot read "${input.file}": ${(e as Error).message}`);
+    }
+    let md: IdpMetadata;
+    try {
+      md = o.parse(xml);
+    } catch (e) {
+      throw new Error(`--metadata: "${input.file}" is not usable IdP metadata: ${(e as Error).message}`);
+    }
+    const loadedAt = now();
+    return {
+      current: () => md,
+      status: () => ({ source: 'file', location: input.file, entityId: md.entityId, loadedAt, lastFetchAt: null, lastError: null, refreshes: 0 }),
+      refreshAfterSignatureFailure: async () => false,
+      close: () => undefined,
+    };
+  }
+  const url = input.url;
+  const timeoutMs = o.fetchTimeoutMs ?? 5_000;
+  const load = async (): Promise<IdpMetadata> => o.parse(await fetchText(url, timeoutMs));
+  let md: IdpMetadata;
+  try {
+    md = await load();
+  } catch (e) {
+    throw new Error(`--metadata: cannot load ${url}: ${(e as Error).message}`);
+  }
+  let loadedAt = now();
+  let lastFetchAt: string | null = loadedAt;
+  let lastError: string | null = null;
+  let refreshes = 0;
+  let lastForced = 0;
+  let inflight: Promise<boolean> | null = null;
+  const refresh = (): Promise<boolean> => {
+    if (inflight) return inflight;
+    inflight = (async () => {
+      lastFetchAt = now();
+      try {
+        const next = await load();
+        const changed = fingerprint(next) !== fingerprint(md);
+        md = next;
+        loadedAt = now();
+        lastError = null;
+        refreshes++;
+        o.onRefreshed?.(md);
+        return changed;
+      } catch (e) {
+        lastError = (e as Error).message;
+        o.onRefreshError?.(e as Error);
+        return false;
+      } finally {
+        inflight = null;
+      }
+    })();
+    return inflight;
+  };
+  const timer = setInterval(() => { void refresh(); }, o.refreshIntervalMs ?? 3_600_000);
+  timer.unref();
+  return {
+    current: () => md,
+    status: () => ({ source: 'url', location: url, entityId: md.entityId, loadedAt, lastFetchAt, lastError, refreshes }),
+    refreshAfterSignatureFailure: async () => {
+      const t = Date.now();
+      if (t - lastForced < (o.minForcedIntervalMs ?? 60_000)) return false;
+      lastForced = t;
+      return refresh();
+    },
+    close: () => clearInterval(timer),
+  };
+}

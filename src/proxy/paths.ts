@@ -1,0 +1,83 @@
+// Which requests are SSO requests: paths normalised the way Fleet's router sees them (decoded, cleaned), so no spelling slips past.
+
+export type SsoRouteKind = 'initiate' | 'callback';
+export type SsoFlow = 'sso' | 'mdm';
+
+export interface SsoRoute {
+  kind: SsoRouteKind;
+  flow: SsoFlow;
+  /** the route without url_prefix, e.g. /api/v1/fleet/sso/callback */
+  path: string;
+}
+
+export const SSO_ROUTES: readonly SsoRoute[] = [
+  { kind: 'initiate', flow: 'sso', path: '/api/v1/fleet/sso' },
+  { kind: 'callback', flow: 'sso', path: '/api/v1/fleet/sso/callback' },
+  { kind: 'initiate', flow: 'mdm', path: '/api/v1/fleet/mdm/sso' },
+  { kind: 'callback', flow: 'mdm', path: '/api/v1/fleet/mdm/sso/callback' },
+];
+
+/** Fleet's url_prefix normalised: '' or '/something' without a trailing slash. */
+export function normalizePrefix(prefix: string | undefined): string {
+  if (!prefix) return '';
+  let p = prefix.trim();
+  if (!p.startsWith('/')) p = '/' + p;
+  p = p.replace(/\/+$/, '');
+  return p;
+}
+
+function lenientDecode(s: string): string {
+  if (!s.includes('%')) return s;
+  return s.replace(/(%[0-9a-fA-F]{2})+/g, (m) => {
+    try {
+      return decodeURIComponent(m);
+    } catch {
+      // not UTF-8: decode byte by byte as latin1 so it still cannot hide a '/' or '.'
+      return m.replace(/%([0-9a-fA-F]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16)));
+    }
+  });
+}
+
+/** Go's path.Clean on an absolute path: collapse slashes, drop '.', resolve '..' (never above the root). */
+export function cleanPath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') { out.pop(); continue; }
+    out.push(seg);
+  }
+  return '/' + out.join('/');
+}
+
+/**
+ * The path as Fleet's router (Go net/url decoding, gorilla/mux path cleaning) would match it, made stricter still:
+ * backslashes count as slashes (WHATWG URL parsers turn them into slashes), case and a trailing slash are ignored.
+ */
+export function routingKey(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  let p = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  p = p.replace(/\\/g, '/');
+  p = lenientDecode(p).replace(/\\/g, '/');
+  return cleanPath(p).toLowerCase();
+}
+
+/** Builds the classifier for one url_prefix: POST requests only; anything else is never an SSO request. */
+export function makeSsoClassifier(urlPrefix: string): (method: string | undefined, rawUrl: string) => SsoRoute | null {
+  const prefix = routingKey(normalizePrefix(urlPrefix) || '/');
+  const table = new Map<string, SsoRoute>();
+  for (const r of SSO_ROUTES) {
+    table.set(r.path, r);
+    if (prefix !== '/') table.set(prefix + r.path, r);
+  }
+  return (method, rawUrl) => {
+    if (method !== 'POST') return null;
+    return table.get(routingKey(rawUrl)) ?? null;
+  };
+}
+
+/** Agent and device traffic (osquery, orbit, fleetd, Fleet Desktop): its request logging can be turned down. */
+const AGENT_PATH = /^(?:\/[^/?]+)*?\/api\/(?:osquery\/|v1\/osquery\/|fleet\/orbit\/|fleet\/device\/|fleetd\/|latest\/fleet\/device\/|v1\/fleet\/device\/)/;
+
+export function isAgentPath(rawUrl: string): boolean {
+  return AGENT_PATH.test(rawUrl);
+}

@@ -1,0 +1,230 @@
+// startProxy(): samlscope in front of Fleet — pass-through for everything, SSO interception, the admin listener; returns a handle.
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { parseMetadata } from '../saml/index.js';
+import { parseTrustedProxies } from './client-ip.js';
+import { EdgeError } from './edge-errors.js';
+import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
+import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
+import { registerPassthrough } from './passthrough.js';
+import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
+import { registerSso, SSO_LIMITS } from './sso.js';
+import { MemoryStore, type ProxyStore } from './store.js';
+import { startAdmin } from './admin.js';
+
+export type ProxyMode = 'observe' | 'enforce';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface ProxyOptions {
+  /** Fleet's own address (http or https), root path only */
+  upstream: string | URL;
+  /** default 127.0.0.1:0 (the CLI's default is 0.0.0.0:8080, Fleet's) */
+  listen?: ListenAddress;
+  /** serve TLS to clients (PEM) */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** CA certificates (PEM) that Fleet's TLS certificate chains to */
+  upstreamCa?: string | Buffer;
+  /** accept any certificate from Fleet */
+  upstreamInsecure?: boolean;
+  /** parsed IdP metadata, or where to load it from */
+  metadata: MetadataInput;
+  /** Fleet's sso_settings.entity_id (default "fleet") */
+  entityId?: string;
+  /** Fleet's server_url as users reach it */
+  publicUrl: string;
+  /** Fleet's server.url_prefix */
+  urlPrefix?: string;
+  mode?: ProxyMode;
+  /** Fleet's enable_sso_idp_login */
+  allowIdpInitiated?: boolean;
+  /** the admin listener (default 127.0.0.1:0); false: none */
+  adminListen?: ListenAddress | false;
+  /** CIDRs whose X-Forwarded-For / True-Client-IP are believed */
+  trustedProxies?: string[];
+  logger?: Logger;
+  /** put the raw SAMLResponse and decoded XML into the attempt log line */
+  logSaml?: boolean;
+  /** log the NameID masked (a***@example.com) */
+  maskNameId?: boolean;
+  /** no per-request log lines for osquery / orbit / fleetd / device traffic */
+  quietAgentLogs?: boolean;
+  /** the clock, read once per attempt */
+  now?: () => Date;
+  /** state backend (default: bounded memory) */
+  store?: ProxyStore;
+  metadataRefreshIntervalMs?: number;
+  /** Fleet's SSO session validity (default 15 min) */
+  ssoSessionTtlMs?: number;
+}
+
+export interface ProxyTimeouts {
+  /** Node server: whole-request limit (0 = none: uploads have no read deadline) */
+  serverRequestMs: number;
+  /** Node server: socket idle timeout (0 = none) */
+  serverSocketMs: number;
+  serverHeadersMs: number;
+  serverKeepAliveMs: number;
+  upstreamConnectMs: number;
+  upstreamHeadersMs: number;
+  upstreamBodyMs: number;
+}
+
+export interface ProxyHandle {
+  url: string;
+  adminUrl: string | null;
+  acsUrl: string;
+  store: ProxyStore;
+  metadata: MetadataSource;
+  timeouts: ProxyTimeouts;
+  close(): Promise<void>;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function boundUrl(scheme: string, listen: ListenAddress, server: Server): string {
+  const port = (server.address() as AddressInfo).port;
+  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
+  return `${scheme}://${hostForUrl(host)}:${port}`;
+}
+
+/** Validates the options that are not types: every problem at once. */
+export function checkProxyOptions(o: ProxyOptions): string[] {
+  const problems: string[] = [];
+  try {
+    const u = new URL(String(o.upstream));
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push('upstream: must be an http(s) URL');
+    else if (u.pathname !== '/' || u.search) problems.push('upstream: give Fleet\'s origin only (scheme, host, port); url_prefix paths pass through as clients send them');
+  } catch {
+    problems.push(`upstream: not a URL: "${String(o.upstream)}"`);
+  }
+  try {
+    const u = new URL(o.publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push('publicUrl: must be an http(s) URL');
+  } catch {
+    problems.push(`publicUrl: not a URL: "${o.publicUrl}"`);
+  }
+  if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
+  if (o.mode && o.mode !== 'observe' && o.mode !== 'enforce') problems.push(`mode: observe or enforce, got "${String(o.mode)}"`);
+  problems.push(...parseTrustedProxies(o.trustedProxies ?? []).problems.map((p) => `trustedProxies: ${p}`));
+  return problems;
+}
+
+/** Fleet's ACS URL rule: server_url + url_prefix + route. */
+export function fleetUrl(publicUrl: string, urlPrefix: string, route: string): string {
+  return publicUrl.replace(/\/+$/, '') + normalizePrefix(urlPrefix) + route;
+}
+
+export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
+  const problems = checkProxyOptions(o);
+  if (problems.length > 0) throw new Error(`invalid proxy options:\n  - ${problems.join('\n  - ')}`);
+  const upstream = new URL(String(o.upstream));
+  const urlPrefix = normalizePrefix(o.urlPrefix);
+  const mode: ProxyMode = o.mode ?? 'observe';
+  const listen = o.listen ?? { host: '127.0.0.1', port: 0 };
+  const scheme = o.tls ? 'https' : 'http';
+  const { trusted } = parseTrustedProxies(o.trustedProxies ?? []);
+  const log = o.logger;
+
+  const metadata = await openMetadataSource(o.metadata, {
+    parse: parseMetadata,
+    refreshIntervalMs: o.metadataRefreshIntervalMs,
+    onRefreshError: (err) => log?.warn({ event: 'metadata.refresh_failed', err: err.message }, 'IdP metadata refresh failed; keeping the last good copy'),
+    onRefreshed: (md) => log?.info({ event: 'metadata.refreshed', entityId: md.entityId, certs: md.certs.map((c) => c.thumbprintSha1) }, 'IdP metadata refreshed'),
+  });
+  const store = o.store ?? new MemoryStore();
+  const agent = createUpstreamAgent({ ca: o.upstreamCa, insecure: o.upstreamInsecure });
+  const classify = makeSsoClassifier(urlPrefix);
+  const bootId = randomBytes(3).toString('hex');
+  let seq = 0;
+
+  const app: FastifyInstance = Fastify({
+    ...(log ? { loggerInstance: log } : { logger: false }),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    genReqId: () => `${bootId}-${(++seq).toString(36)}`,
+    logController: new LogController({ disableRequestLogging: o.quietAgentLogs ? (req: { url?: string }) => isAgentPath(req.url ?? '') : false }),
+    // no proxy-side deadline on a request: Fleet's uploads have none and live queries take ~100 s
+    connectionTimeout: 0,
+    requestTimeout: 0,
+    keepAliveTimeout: 72_000,
+    // SSO requests under any spelling of their path reach the SSO scope (the raw URL is still what Fleet gets)
+    rewriteUrl: (req) => {
+      const route = classify(req.method, req.url ?? '/');
+      return route ? urlPrefix + route.path : (req.url ?? '/');
+    },
+  }) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof EdgeError) return sendEdge(reply, err.code);
+    const status = err.statusCode ?? 500;
+    if (status === 400 && /invalid characters|relative path/.test(err.message)) return sendEdge(reply, 'EDGE_BAD_PATH');
+    if (status < 500) return sendEdge(reply, 'EDGE_BAD_REQUEST', { close: true });
+    request.log.error({ err }, 'proxy failure');
+    return sendEdge(reply, 'EDGE_INTERNAL');
+  });
+
+  const now = o.now ?? (() => new Date());
+  await app.register(async (scope) => registerSso(scope, {
+    upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now,
+    entityId: o.entityId ?? 'fleet',
+    publicUrl: o.publicUrl,
+    allowIdpInitiated: o.allowIdpInitiated ?? false,
+    logSaml: o.logSaml ?? false,
+    maskNameId: o.maskNameId ?? false,
+    sessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
+    log,
+  }));
+  await app.register(async (scope) => registerPassthrough(scope, { upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure } }));
+
+  let admin: { url: string; close(): Promise<void> } | null = null;
+  try {
+    await app.listen({ host: listen.host, port: listen.port });
+    if (o.adminListen !== false) {
+      admin = await startAdmin({ listen: o.adminListen ?? { host: '127.0.0.1', port: 0 }, store, metadata, mode, upstream: upstream.origin, logger: log });
+    }
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await agent.close().catch(() => undefined);
+    metadata.close();
+    throw e;
+  }
+  const server = app.server as Server;
+  const url = boundUrl(scheme, listen, server);
+  const acsUrl = fleetUrl(o.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback');
+  log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
+
+  let closed = false;
+  return {
+    url,
+    adminUrl: admin?.url ?? null,
+    acsUrl,
+    store,
+    metadata,
+    timeouts: {
+      serverRequestMs: server.requestTimeout,
+      serverSocketMs: server.timeout,
+      serverHeadersMs: server.headersTimeout,
+      serverKeepAliveMs: server.keepAliveTimeout,
+      upstreamConnectMs: UPSTREAM_TIMEOUTS.connectMs,
+      upstreamHeadersMs: UPSTREAM_TIMEOUTS.headersMs,
+      upstreamBodyMs: UPSTREAM_TIMEOUTS.bodyMs,
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      metadata.close();
+      await admin?.close();
+      await app.close();
+      await agent.close().catch(() => undefined);
+      if (!o.store) await store.close();
+    },
+  };
+}

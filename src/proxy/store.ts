@@ -1,0 +1,95 @@
+// Proxy state behind one interface: recorded AuthnRequests (by SSO session), the replay cache and the attempt history.
+import type { Attempt, RecordedAuthnRequest } from './attempt.js';
+
+export interface ProxyStore {
+  /** keeps the AuthnRequest Fleet issued for an SSO session until ttlMs passes */
+  recordAuthnRequest(sessionId: string, req: RecordedAuthnRequest, ttlMs: number): Promise<void>;
+  /** returns and forgets it (single use, like Fleet's session); null when unknown or expired */
+  takeAuthnRequest(sessionId: string): Promise<RecordedAuthnRequest | null>;
+  /** set-if-absent: true when this assertion ID was already seen and has not expired yet */
+  seenAssertion(assertionId: string, expiresAt: Date): Promise<boolean>;
+  addAttempt(a: Attempt): Promise<void>;
+  /** newest first */
+  listAttempts(limit?: number): Promise<Attempt[]>;
+  getAttempt(id: string): Promise<Attempt | null>;
+  close(): Promise<void>;
+}
+
+export interface MemoryStoreLimits {
+  authnRequests: number;
+  assertions: number;
+  attempts: number;
+}
+
+export const DEFAULT_MEMORY_LIMITS: MemoryStoreLimits = { authnRequests: 10_000, assertions: 100_000, attempts: 500 };
+
+/** Bounded in-memory store: the oldest entries are evicted first when a limit is reached; expired ones are ignored on access. */
+export class MemoryStore implements ProxyStore {
+  private readonly authn = new Map<string, { req: RecordedAuthnRequest; expires: number }>();
+  private readonly assertions = new Map<string, number>();
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly limits: MemoryStoreLimits;
+
+  constructor(limits: Partial<MemoryStoreLimits> = {}, private readonly clock: () => number = Date.now) {
+    this.limits = { ...DEFAULT_MEMORY_LIMITS, ...limits };
+  }
+
+  async recordAuthnRequest(sessionId: string, req: RecordedAuthnRequest, ttlMs: number): Promise<void> {
+    this.authn.delete(sessionId);
+    this.authn.set(sessionId, { req, expires: this.clock() + ttlMs });
+    this.trim(this.authn, this.limits.authnRequests);
+  }
+
+  async takeAuthnRequest(sessionId: string): Promise<RecordedAuthnRequest | null> {
+    const e = this.authn.get(sessionId);
+    if (!e) return null;
+    this.authn.delete(sessionId);
+    return e.expires > this.clock() ? e.req : null;
+  }
+
+  async seenAssertion(assertionId: string, expiresAt: Date): Promise<boolean> {
+    const now = this.clock();
+    const prev = this.assertions.get(assertionId);
+    if (prev !== undefined && prev > now) return true;
+    this.assertions.delete(assertionId);
+    this.assertions.set(assertionId, expiresAt.getTime());
+    this.trim(this.assertions, this.limits.assertions);
+    return false;
+  }
+
+  async addAttempt(a: Attempt): Promise<void> {
+    this.attempts.delete(a.id);
+    this.attempts.set(a.id, a);
+    while (this.attempts.size > this.limits.attempts) {
+      const oldest = this.attempts.keys().next().value as string;
+      this.attempts.delete(oldest);
+    }
+  }
+
+  async listAttempts(limit = this.limits.attempts): Promise<Attempt[]> {
+    const all = [...this.attempts.values()];
+    const out: Attempt[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) out.push(all[i]);
+    return out;
+  }
+
+  async getAttempt(id: string): Promise<Attempt | null> {
+    return this.attempts.get(id) ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.authn.clear();
+    this.assertions.clear();
+    this.attempts.clear();
+  }
+
+  /** sizes, for health reporting and tests */
+  sizes(): { authnRequests: number; assertions: number; attempts: number } {
+    return { authnRequests: this.authn.size, assertions: this.assertions.size, attempts: this.attempts.size };
+  }
+
+  /** over the limit: drops the oldest inserted entries (O(1) each; expired ones are also dropped on access) */
+  private trim<V>(map: Map<string, V>, max: number): void {
+    while (map.size > max) map.delete(map.keys().next().value as string);
+  }
+}
