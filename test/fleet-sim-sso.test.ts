@@ -47,9 +47,14 @@ async function callback(sim: FleetSimHandle, samlResponse: string | null, sessio
 }
 
 t.test('initiate: Fleet-shaped AuthnRequest and session cookie', async (t) => {
-  const sim = await startFleetSim({ metadataXml, users, serverUrl: 'https://fleet.example:8080' });
+  const logs: object[] = [];
+  const logger = { info: (o: object) => { logs.push(o); }, warn: (o: object) => { logs.push(o); } };
+  const sim = await startFleetSim({ metadataXml, users, serverUrl: 'https://fleet.example:8080', logger });
   t.teardown(() => sim.close());
   const i = await initiate(sim);
+  t.match(logs, [{ event: 'fleet-sim.initiate', outcome: 'ok', requestId: i.requestId }]);
+  t.notOk('time' in logs[0], 'the logger stamps its own time');
+  t.notMatch(JSON.stringify(logs), /SAMLRequest|AuthnRequest xmlns/, 'no raw SAML in logs');
   t.equal(i.status, 200);
   t.equal(i.url.origin + i.url.pathname, `${IDP}/${TENANT}/saml2`);
   t.match(i.setCookie, /^__Host-FLEETSSOSESSIONID=[A-Za-z0-9_-]+; Path=\/; Max-Age=900; Secure; HttpOnly$/);

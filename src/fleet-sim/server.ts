@@ -147,7 +147,10 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
     const ev = { time: now().toISOString(), ...e };
     events.push(ev);
     if (events.length > 1000) events.shift();
-    if (opts.logger) (ev.outcome === 'ok' || ev.outcome === 'success' ? opts.logger.info : opts.logger.warn)({ event: `fleet-sim.${ev.kind}`, ...ev }, `fleet-sim ${ev.kind}: ${ev.outcome}`);
+    if (opts.logger) {
+      const { time: _time, ...fields } = ev; // the logger stamps its own time
+      (ev.outcome === 'ok' || ev.outcome === 'success' ? opts.logger.info : opts.logger.warn)({ event: `fleet-sim.${ev.kind}`, ...fields }, `fleet-sim ${ev.kind}: ${ev.outcome}`);
+    }
   };
 
   const currentMetadata = async (): Promise<SimMetadata> => {
