@@ -54,7 +54,7 @@ export function envName(option: string): string {
 export function parseCommandArgs(def: CommandDef, argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const problems: string[] = [];
   const spec: Record<string, { type: OptionType; multiple?: boolean }> = { help: { type: 'boolean' } };
-  for (const [name, o] of Object.entries(def.options)) spec[name] = { type: o.type, multiple: o.multiple };
+  for (const [name, o] of Object.entries(def.options)) spec[name] = { type: o.type, multiple: o.multiple === true };
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options: spec, allowPositionals: true, strict: false });

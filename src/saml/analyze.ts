@@ -313,7 +313,8 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
     } else {
       const v = view.subject.nameId.trim();
       if (!EMAIL_RE.test(v)) {
-        const pairwise = view.subject.format === NAMEID_PERSISTENT || /^[A-Za-z0-9_-]{43}$/.test(v);
+        const unspecified = view.subject.format === null || view.subject.format.endsWith(':unspecified');
+        const pairwise = view.subject.format === NAMEID_PERSISTENT || (unspecified && /^[A-Za-z0-9_-]{43}$/.test(v));
         findings.push(pairwise
           ? finding('SAML_NAMEID_PERSISTENT', `NameID "${v.slice(0, 80)}" is a pairwise identifier (format ${view.subject.format ?? 'unspecified'}); Fleet looks users up by email.`, { nameId: v.slice(0, 80), format: view.subject.format })
           : finding('SAML_NAMEID_NOT_EMAIL', `NameID "${v.slice(0, 80)}" is not an email address; Fleet looks users up by email.`, { nameId: v.slice(0, 80), format: view.subject.format }));

@@ -192,14 +192,18 @@ export function textOf(e: Element | null): string | null {
   return s;
 }
 
-/** True when the element's content is split: a comment, a processing instruction or several text nodes. */
+/**
+ * True when an element's text is split: a comment or processing instruction next to non-blank text, or several
+ * non-blank text nodes ("admin@x.com<!---->.evil"). Whitespace between child elements does not count.
+ */
 export function hasSplitText(e: Element): boolean {
   let texts = 0;
+  let marks = 0;
   for (let c = e.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === 8 || c.nodeType === 7) return true;
-    if (c.nodeType === 3 || c.nodeType === 4) texts++;
+    if (c.nodeType === 8 || c.nodeType === 7) marks++;
+    else if ((c.nodeType === 3 || c.nodeType === 4) && (c.nodeValue ?? '').trim() !== '') texts++;
   }
-  return texts > 1;
+  return texts > 1 || (marks > 0 && texts > 0);
 }
 
 export function attr(e: Element | null, name: string): string | null {
