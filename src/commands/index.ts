@@ -7,3 +7,4 @@ import { decodeCommand } from './decode.js'; COMMANDS.push(decodeCommand);
 import { idpCommand } from './idp.js'; COMMANDS.push(idpCommand);
 import { fleetSimCommand } from './fleet-sim.js'; COMMANDS.push(fleetSimCommand);
 import { loginCommand } from './login.js'; COMMANDS.push(loginCommand);
+import { proxyCommand } from './proxy.js'; COMMANDS.push(proxyCommand);

@@ -1,0 +1,93 @@
+// `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { OptionReader, type CommandDef } from './options.js';
+import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
+
+function readPem(o: OptionReader, name: string): Buffer | undefined {
+  const file = o.str(name);
+  if (!file) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    o.problems.push(`--${name}: cannot read "${file}": ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export const proxyCommand: CommandDef = {
+  name: 'proxy',
+  summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs]',
+  options: {
+    upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
+    listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'serve TLS with this certificate (PEM); with --tls-key' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'private key (PEM) for --tls-cert' },
+    'upstream-ca': { type: 'string', value: 'FILE', description: 'CA certificate(s) (PEM) that Fleet\'s TLS certificate chains to' },
+    'upstream-insecure': { type: 'boolean', description: 'do not verify Fleet\'s TLS certificate' },
+    metadata: { type: 'string', value: 'FILE|URL', description: 'the IdP metadata Fleet uses (the App Federation Metadata Url, or a file) (required)' },
+    'entity-id': { type: 'string', value: 'ID', description: 'Fleet\'s SSO entity ID', default: 'fleet' },
+    'public-url': { type: 'string', value: 'URL', description: 'Fleet\'s server_url as users reach it (required)' },
+    'url-prefix': { type: 'string', value: 'PATH', description: 'Fleet\'s server.url_prefix' },
+    mode: { type: 'string', value: 'observe|enforce', description: 'observe never changes a login; enforce blocks rejected callbacks and replays', default: 'observe' },
+    'allow-idp-initiated': { type: 'boolean', description: 'Fleet allows IdP-initiated login (enable_sso_idp_login)' },
+    'admin-listen': { type: 'string', value: 'HOST:PORT', description: 'the admin listener (attempts API, health)', default: '127.0.0.1:9090' },
+    'trusted-proxies': { type: 'string', multiple: true, value: 'CIDRs', description: 'comma-separated CIDRs whose X-Forwarded-For is believed' },
+    'log-saml': { type: 'boolean', description: 'put raw SAML messages into the log (they are bearer tokens until they expire)' },
+    'mask-nameid': { type: 'boolean', description: 'log NameIDs masked (a***@example.com)' },
+    'quiet-agent-logs': { type: 'boolean', description: 'no per-request log lines for osquery, orbit, fleetd and device traffic' },
+  },
+  async run(args, io) {
+    const o = new OptionReader(args);
+    const upstream = o.url('upstream', true);
+    const publicUrl = o.url('public-url', true);
+    const listen = o.listen('listen');
+    const adminListen = o.listen('admin-listen');
+    const metadataArg = o.required('metadata', 'a file or an http(s) URL');
+    const mode = o.str('mode') ?? 'observe';
+    if (mode !== 'observe' && mode !== 'enforce') o.problems.push(`--mode: observe or enforce, got "${mode}"`);
+    const tlsCertFile = o.str('tls-cert');
+    const tlsKeyFile = o.str('tls-key');
+    if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile)) o.problems.push('--tls-cert and --tls-key go together');
+    const cert = readPem(o, 'tls-cert');
+    const key = readPem(o, 'tls-key');
+    const upstreamCa = readPem(o, 'upstream-ca');
+    const insecure = o.bool('upstream-insecure');
+    if (o.str('upstream-ca') && insecure) o.problems.push('--upstream-ca and --upstream-insecure exclude each other');
+    const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
+    const opts: ProxyOptions = {
+      upstream: upstream?.toString() ?? '',
+      listen: listen ?? { host: '0.0.0.0', port: 8080 },
+      ...(cert && key ? { tls: { cert, key } } : {}),
+      upstreamCa,
+      upstreamInsecure: insecure,
+      metadata,
+      entityId: o.str('entity-id') ?? 'fleet',
+      publicUrl: publicUrl?.toString().replace(/\/$/, '') ?? '',
+      urlPrefix: o.str('url-prefix') ?? '',
+      mode: mode as ProxyOptions['mode'],
+      allowIdpInitiated: o.bool('allow-idp-initiated'),
+      adminListen: adminListen ?? { host: '127.0.0.1', port: 9090 },
+      trustedProxies: o.list('trusted-proxies'),
+      logSaml: o.bool('log-saml'),
+      maskNameId: o.bool('mask-nameid'),
+      quietAgentLogs: o.bool('quiet-agent-logs'),
+    };
+    if (upstream) {
+      // the library's own checks (upstream path, trusted proxies ...) in the CLI's words
+      const names: Record<string, string> = { upstream: '--upstream', trustedProxies: '--trusted-proxies', publicUrl: '--public-url' };
+      for (const p of checkProxyOptions({ ...opts, publicUrl: opts.publicUrl || 'http://x', mode: 'observe', upstreamCa: undefined })) {
+        const field = p.split(':', 1)[0];
+        o.problems.push(`${names[field] ?? field}:${p.slice(field.length + 1)}`);
+      }
+    }
+    o.check();
+    const logger = pino({ name: 'samlscope-proxy' });
+    const handle = await startProxy({ ...opts, logger });
+    io.stderr(`samlscope proxy (${opts.mode}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
+    await io.stopSignal;
+    await handle.close();
+    return 0;
+  },
+};
