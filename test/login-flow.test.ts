@@ -1,6 +1,7 @@
 // login() end to end on real sockets: fleet-sim + the mock Entra IdP; success, Fleet statuses, an AADSTS page, a fault, and the command.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
+import { request } from 'undici';
 import { startFleetSim } from '../src/fleet-sim/server.js';
 import { startMockIdp } from '../src/idp/server.js';
 import { parseConfig } from '../src/idp/config.js';
@@ -41,6 +42,11 @@ t.test('login through fleet-sim and the mock IdP', async (t) => {
     const r = await login({ fleetUrl: sim.url, user: 'alice@contoso.example', relayUrl: '/hosts' });
     t.match(r, { ok: true, outcome: 'success', redirect: '/hosts', acsUrl: sim.acsUrl() });
     t.equal(sim.tokens.get(r.token ?? ''), 'alice@contoso.example');
+    const me = await request(sim.url + '/api/v1/fleet/me', { headers: { authorization: `Bearer ${r.token}` } });
+    t.match(await me.body.json(), { user: { email: 'alice@contoso.example', sso_enabled: true } });
+    const anon = await request(sim.url + '/api/v1/fleet/me');
+    t.equal(anon.statusCode, 401);
+    await anon.body.dump();
     t.match(r.requestId, /^id-[0-9a-f]{40}$/);
     t.same(r.steps.map((s) => [s.step, s.status]), [['initiate', 200], ['idp', 200], ['callback', 200]]);
   });

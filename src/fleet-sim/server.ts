@@ -278,6 +278,14 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       };
     });
 
+    r.get('/api/v1/fleet/me', async (req, reply) => {
+      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+      const email = m ? tokens.get(m[1]) : undefined;
+      if (!email) return reply.code(401).send(fleetError('Authentication required', 'Authentication required'));
+      const user = s.users.find((u) => u.email === email);
+      return { user: { email, name: user?.name ?? email, sso_enabled: user?.ssoEnabled ?? true } };
+    });
+
     r.get('/login', async (req, reply) => {
       const status = (req.query as Record<string, string>).status ?? null;
       return reply.type('text/html; charset=utf-8').send(loginPage({ prefix: prefix(), status, idpName: s.idpName, ssoEnabled: s.enableSso }));
