@@ -234,7 +234,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     const fault = faultFrom(req, reply, one(q.fault));
     if (fault === false) return reply;
     const p: Omit<Pending, 'expires'> = {
-      app: target, identifier: target.identifiers[0], acsUrl: defaultReplyUrl(target), requestedNameIdFormat: null,
+      app: target, identifier: identifier && target.identifiers.includes(identifier) ? identifier : target.identifiers[0], acsUrl: defaultReplyUrl(target), requestedNameIdFormat: null,
       relayState: one(q.RelayState), fault,
     };
     const hint = one(q.login_hint);
