@@ -119,11 +119,11 @@ t.test('pysaml2 as an SP accepts SP-initiated and IdP-initiated responses, refus
   const url = await sp.getAuthorizeUrlAsync('', undefined, {});
   const requestId = /ID="([^"]+)"/.exec((await import('node:zlib')).inflateRawSync(Buffer.from(decodeURIComponent(new URL(url).searchParams.get('SAMLRequest')!), 'base64')).toString())![1];
   const ok = await py((await signIn(url)).SAMLResponse, requestId);
-  t.equal(ok.ok, true, ok.error);
+  t.equal(ok.ok, true, ok.error ?? 'accepted');
   t.equal(ok.name_id, 'alice@contoso.example');
   const launched = await signIn(`${idp.tenantUrl}/launch?app=${encodeURIComponent(ENTITY_ID)}`);
   const unsolicited = await py(launched.SAMLResponse, '-');
-  t.equal(unsolicited.ok, true, unsolicited.error);
+  t.equal(unsolicited.ok, true, unsolicited.error ?? 'accepted');
   const bad = await py((await signIn(url, '&login_hint=alice%40contoso.example&fault=tampered')).SAMLResponse, requestId);
   t.equal(bad.ok, false);
 });
