@@ -1,0 +1,206 @@
+// samlscope proxy SSO interception end to end: fleet-sim + the mock Entra IdP, observe and enforce, replay, Fleet outcomes, logs, admin API.
+import t, { type Test } from 'tap';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { request } from 'undici';
+import { startFleetSim } from '../src/fleet-sim/server.js';
+import { startMockIdp } from '../src/idp/server.js';
+import { parseConfig } from '../src/idp/config.js';
+import { login } from '../src/login/login.js';
+import { findSamlForm } from '../src/login/html-form.js';
+import { startProxy, type ProxyHandle } from '../src/proxy/server.js';
+import type { Attempt, AttemptSummary } from '../src/proxy/attempt.js';
+import { recordingUpstream, send, sha256, testMetadata } from './proxy-helpers.js';
+
+const parsed = parseConfig(readFileSync('fixtures/idp/fleet.json', 'utf8'));
+if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+const ENTITY_ID = 'https://fleet.contoso.example/saml';
+const config = { ...parsed.config, apps: parsed.config.apps.map((a, i) => (i === 0 ? { ...a, identifiers: [...a.identifiers, ENTITY_ID] } : a)) };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+  });
+}
+
+async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean } = {}) {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const sim = await startFleetSim({
+    entityId: ENTITY_ID, serverUrl: publicUrl,
+    users: [{ email: 'alice@contoso.example', ssoEnabled: true }, { email: 'dave@contoso.example', ssoEnabled: false }],
+  });
+  t.teardown(() => sim.close());
+  const idp = await startMockIdp({ config, port: 0, extraReplyUrls: [`${publicUrl}/api/v1/fleet/sso/callback`] });
+  t.teardown(() => idp.close());
+  sim.configure({ metadataUrl: idp.metadataUrl });
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const sink = new Writable({ write(chunk, _e, cb) { raw.push(String(chunk)); for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); cb(); } });
+  const proxy = await startProxy({
+    upstream: sim.url, listen: { host: '127.0.0.1', port }, metadata: { url: idp.metadataUrl }, entityId: ENTITY_ID, publicUrl, mode,
+    logger: pino({ level: 'info' }, sink), ...extra,
+  });
+  t.teardown(() => proxy.close());
+  const callbacks = () => sim.events.filter((e) => e.kind === 'callback').length;
+  return { sim, idp, proxy, lines, raw, callbacks };
+}
+
+async function latest(p: ProxyHandle): Promise<Attempt> {
+  const [a] = await p.store.listAttempts(1);
+  return a;
+}
+
+/** The flow by hand, to keep the callback body: initiate through the proxy, the IdP, the callback POST. */
+async function manualFlow(proxyUrl: string, user: string) {
+  const init = await request(proxyUrl + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  const cookie = String(init.headers['set-cookie']).split(';')[0];
+  const idpUrl = new URL(((await init.body.json()) as { url: string }).url);
+  idpUrl.searchParams.set('login_hint', user);
+  const idpPage = await request(idpUrl, { headers: { accept: 'text/html' } });
+  const form = findSamlForm(await idpPage.body.text());
+  if (!form) throw new Error('no SAML form');
+  const body = new URLSearchParams(form.fields).toString();
+  return { cookie, body };
+}
+
+async function postCallback(proxyUrl: string, body: string, cookie?: string, accept = 'application/json') {
+  const r = await request(proxyUrl + '/api/v1/fleet/sso/callback', {
+    method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', accept, ...(cookie ? { cookie } : {}) },
+  });
+  return { status: r.statusCode, text: await r.body.text() };
+}
+
+t.test('observe mode', async (t) => {
+  const { proxy, lines, raw, callbacks } = await setup(t, 'observe');
+
+  t.test('alice: success, predicted and actual agree, one log line without raw SAML', async (t) => {
+    const r = await login({ fleetUrl: proxy.url, user: 'alice@contoso.example' });
+    t.match(r, { ok: true, outcome: 'success' });
+    const a = await latest(proxy);
+    t.match(a, { verdict: 'accept', action: 'forwarded', nameId: 'alice@contoso.example', fleet: { predicted: 'success', actual: 'success' }, session: { cookie: true, known: true } });
+    t.equal(a.session.authnRequest?.request.id, r.requestId, 'correlated with the AuthnRequest Fleet issued');
+    t.notOk(a.findings.some((f) => f.severity === 'error'));
+    const line = lines.find((l) => l.event === 'sso.attempt' && l.reqId === a.id);
+    t.match(line, { verdict: 'accept', fleet: { predicted: 'success', actual: 'success' }, nameId: 'alice@contoso.example' });
+    t.ok(lines.some((l) => l.event === 'sso.initiate'), 'initiate logged');
+    const all = raw.join('');
+    t.notMatch(all, /SAMLResponse|PHNhbWxw|<samlp:|<Assertion/, 'no raw SAML in the log');
+  });
+
+  t.test('carol: SAML valid, Fleet has no such user → SAML_FLEET_ACCOUNT_INVALID', async (t) => {
+    const r = await login({ fleetUrl: proxy.url, user: 'carol@contoso.example' });
+    t.match(r, { outcome: 'fleet_status', fleetStatus: 'account_invalid' });
+    const a = await latest(proxy);
+    t.match(a, { verdict: 'accept', fleet: { predicted: 'success', actual: 'account_invalid' } });
+    t.ok(a.findings.some((f) => f.code === 'SAML_FLEET_ACCOUNT_INVALID'));
+  });
+
+  t.test('fault wrong-audience: forwarded anyway, Fleet says error, both agree on reject', async (t) => {
+    const before = callbacks();
+    const r = await login({ fleetUrl: proxy.url, user: 'alice@contoso.example', fault: 'wrong-audience' });
+    t.match(r, { outcome: 'fleet_status', fleetStatus: 'error' });
+    t.equal(callbacks(), before + 1, 'Fleet saw the callback');
+    const a = await latest(proxy);
+    t.match(a, { verdict: 'reject', action: 'forwarded', fleet: { predicted: 'error', actual: 'error' } });
+    t.ok(a.findings.some((f) => f.code === 'SAML_AUDIENCE_MISMATCH'));
+    t.notOk(a.findings.some((f) => f.code.startsWith('SAML_FLEET_ERROR') || f.code === 'SAML_FLEET_OUTCOME_UNEXPECTED'));
+  });
+
+  t.test('a replay is recorded but still forwarded', async (t) => {
+    const { cookie, body } = await manualFlow(proxy.url, 'alice@contoso.example');
+    t.equal((await postCallback(proxy.url, body, cookie, 'text/html')).status, 200);
+    const before = callbacks();
+    const again = await postCallback(proxy.url, body, undefined, 'text/html');
+    t.equal(again.status, 200, 'Fleet answered');
+    t.equal(callbacks(), before + 1, 'forwarded');
+    const a = await latest(proxy);
+    t.ok(a.findings.some((f) => f.code === 'SAML_REPLAY_DETECTED'));
+    t.ok(a.findings.some((f) => f.code === 'SAML_FLEET_SESSION_UNKNOWN'));
+    t.equal(a.verdict, 'reject');
+  });
+
+  t.test('admin API shapes', async (t) => {
+    const list = await request(proxy.adminUrl + '/api/attempts');
+    const items = (await list.body.json()) as AttemptSummary[];
+    t.ok(items.length >= 4);
+    for (const it of items) t.same(Object.keys(it).sort(), ['findings', 'fleet', 'id', 'nameId', 'time', 'verdict']);
+    t.ok(items.every((it, i) => i === 0 || items[i - 1].time >= it.time), 'newest first');
+    t.same(Object.keys(items[0].fleet).sort(), ['actual', 'predicted']);
+    const one = await request(`${proxy.adminUrl}/api/attempts/${items[items.length - 1].id}`);
+    const full = (await one.body.json()) as Attempt;
+    t.match(full.report?.xml, /Assertion/);
+    t.match(full.session.authnRequest?.request.xml, /AuthnRequest/);
+    t.equal((await request(proxy.adminUrl + '/api/attempts/nope')).statusCode, 404);
+    const h = await request(proxy.adminUrl + '/healthz');
+    t.match(await h.body.json(), { status: 'ok', mode: 'observe', metadata: { source: 'url', lastError: null } });
+  });
+});
+
+t.test('enforce mode', async (t) => {
+  const { proxy, callbacks, lines } = await setup(t, 'enforce', { maskNameId: true });
+
+  t.test('alice still logs in', async (t) => {
+    const r = await login({ fleetUrl: proxy.url, user: 'alice@contoso.example' });
+    t.match(r, { ok: true, outcome: 'success' });
+    const line = lines.find((l) => l.event === 'sso.attempt');
+    t.equal(line?.nameId, 'a***@contoso.example', 'NameID masked in the log');
+  });
+
+  for (const [fault, code] of [['wrong-audience', 'SAML_AUDIENCE_MISMATCH'], ['expired', 'SAML_TIME_EXPIRED'], ['unknown-key', 'SAML_SIG_UNTRUSTED_KEY']] as const) {
+    t.test(`fault ${fault}: blocked, Fleet never sees it`, async (t) => {
+      const before = callbacks();
+      const r = await login({ fleetUrl: proxy.url, user: 'alice@contoso.example', fault });
+      t.match(r, { ok: false, reason: 'callback_blocked' });
+      t.ok(r.codes?.includes('EDGE_SSO_REJECTED'));
+      t.ok(r.codes?.includes(code), `page names ${code}`);
+      t.equal(callbacks(), before, 'Fleet saw nothing');
+      t.match(await latest(proxy), { verdict: 'reject', action: 'blocked', fleet: { predicted: 'error', actual: 'blocked' } });
+    });
+  }
+
+  t.test('a replayed assertion is blocked', async (t) => {
+    const { cookie, body } = await manualFlow(proxy.url, 'alice@contoso.example');
+    t.equal((await postCallback(proxy.url, body, cookie)).status, 200);
+    const before = callbacks();
+    const again = await postCallback(proxy.url, body, cookie);
+    t.equal(again.status, 403);
+    const j = JSON.parse(again.text) as { error: { code: string; findings: string[]; requestId: string } };
+    t.equal(j.error.code, 'EDGE_SSO_REJECTED');
+    t.ok(j.error.findings.includes('SAML_REPLAY_DETECTED'));
+    t.equal(callbacks(), before, 'Fleet never saw the replay');
+    t.equal((await latest(proxy)).id, j.error.requestId, 'the request id names the attempt');
+  });
+});
+
+t.test('callback bytes: byte for byte in observe, bounded; oversize blocked in enforce', async (t) => {
+  const up = await recordingUpstream((_req, _body, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<script>window.location.href = "/login?status=error"</script>'); });
+  t.teardown(() => up.close());
+  const mk = (mode: 'observe' | 'enforce') => startProxy({ upstream: up.url, metadata: testMetadata(), publicUrl: 'https://fleet.example.test', mode, adminListen: false });
+  const observe = await mk('observe');
+  const enforce = await mk('enforce');
+  t.teardown(async () => { await observe.close(); await enforce.close(); });
+  const body = Buffer.from('RelayState=%2Fx%3Fa%3Db&SAMLResponse=' + encodeURIComponent(Buffer.from('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').toString('base64')) + '&extra=%E2%9C%93+ok');
+  const ct = 'application/x-www-form-urlencoded; charset=UTF-8';
+  const r = await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body, headers: { 'content-type': ct } });
+  t.equal(r.status, 200);
+  const seen = up.seen[up.seen.length - 1];
+  t.equal(sha256(seen.body), sha256(body), 'same bytes');
+  t.equal(seen.headers['content-type'], ct, 'same Content-Type');
+  t.match(await latest(observe), { verdict: 'reject', action: 'forwarded', fleet: { actual: 'error' } });
+
+  const big = Buffer.concat([Buffer.from('SAMLResponse='), Buffer.alloc(1024 * 1024 + 10, 0x41)]);
+  const r2 = await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: big, headers: { 'content-type': ct } });
+  t.equal(r2.status, 200);
+  t.equal(sha256(up.seen[up.seen.length - 1].body), sha256(big), 'oversize body forwarded whole in observe');
+  t.ok((await latest(observe)).findings.some((f) => f.code === 'SAML_DECODE_TOO_LARGE'));
+
+  const n = up.seen.length;
+  const r3 = await send(enforce.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: [big.subarray(0, 600_000), big.subarray(600_000)], headers: { 'content-type': ct } });
+  t.equal(r3.status, 413);
+  t.equal(JSON.parse(r3.body.toString()).error.code, 'EDGE_BODY_TOO_LARGE');
+  t.equal(up.seen.length, n, 'nothing forwarded');
+});
