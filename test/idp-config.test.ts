@@ -61,3 +61,13 @@ t.test('NameID: configured format wins; "Default" follows the request (pairwise 
   t.match(chooseNameId(dflt, alice, 'fleet', NAMEID_FORMAT.transient), { format: NAMEID_FORMAT.transient });
   t.same(chooseNameId(dflt, alice, 'fleet', null), { value: 'alice@contoso.example', format: NAMEID_FORMAT.emailAddress });
 });
+
+t.test('docs/mock-idp.md lists every fault with the code the catalogue names', async (t) => {
+  const { FAULTS, FAULT_NAMES } = await import('../src/idp/faults.js');
+  const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'mock-idp.md'), 'utf8');
+  for (const n of FAULT_NAMES) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| \`${n}\``) || l.startsWith(`| \`${n}:N\``));
+    t.ok(row, `row for ${n}`);
+    t.match(row ?? '', FAULTS[n].expectedCode ? `\`${FAULTS[n].expectedCode}\`` : 'none (Fleet accepts it)', n);
+  }
+});
