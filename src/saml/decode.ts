@@ -139,7 +139,7 @@ export function decodeSamlInput(input: string | Buffer, limits: XmlLimits): Deco
     return bytesToXml(buf, 'xml', null, limits);
   }
   const text = (typeof input === 'string' ? input : input.toString('latin1')).trim();
-  if (/^(?:[^=&]*=[^&]*&)*SAMLResponse=/.test(text) || /(?:^|&)SAMLResponse=/.test(text)) return fromForm(text, limits);
+  if (/(?:^|&)(?:SAMLResponse|RelayState|SAMLRequest|SigAlg|Signature)=/.test(text) || /^[A-Za-z_][\w.-]*=[^&]*&/.test(text)) return fromForm(text, limits);
   return fromBase64(text, 'base64', null, limits);
 }
 
