@@ -171,6 +171,19 @@ t.test('upstream TLS is verified unless told otherwise', async (t) => {
   t.equal(tlsUp.seen.length, 0, 'nothing reached the unverified upstream');
   const withCa = await proxy({ upstream: tlsUp.url, upstreamCa: tlsCert });
   t.equal((await send(withCa.url, { path: '/x' })).status, 200);
+  // websockets to a TLS upstream are verified the same way
+  const tlsWss = new WebSocketServer({ noServer: true });
+  tlsUp.server.on('upgrade', (req, socket, head) => tlsWss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (m) => ws.send(m))));
+  t.teardown(() => tlsWss.close());
+  const wsEcho = (base: string) => new Promise<string>((resolve) => {
+    const ws = new WebSocket(base.replace('http', 'ws') + '/api/v1/fleet/results/websocket');
+    ws.on('open', () => ws.send('hi'));
+    ws.on('message', (m) => { resolve(m.toString()); ws.close(); });
+    ws.on('close', (code) => resolve(`closed ${code}`));
+    ws.on('error', () => resolve('error'));
+  });
+  t.equal(await wsEcho(withCa.url), 'hi', 'wss upstream with --upstream-ca');
+  t.match(await wsEcho(strict.url), /^closed|^error/, 'wss upstream with an unverified certificate is not connected');
   const insecure = await proxy({ upstream: tlsUp.url, upstreamInsecure: true });
   t.equal((await send(insecure.url, { path: '/x' })).status, 200);
   const served = await proxy({ tls: { cert: tlsCert, key: tlsKey } });

@@ -192,6 +192,11 @@ t.test('callback bytes: byte for byte in observe, bounded; oversize blocked in e
   t.equal(seen.headers['content-type'], ct, 'same Content-Type');
   t.match(await latest(observe), { verdict: 'reject', action: 'forwarded', fleet: { actual: 'error' } });
 
+  const noType = Buffer.from('SAMLResponse=abc');
+  await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: noType });
+  t.equal(sha256(up.seen[up.seen.length - 1].body), sha256(noType), 'no Content-Type: same bytes');
+  t.equal(up.seen[up.seen.length - 1].headers['content-type'], undefined, 'and still none');
+
   const big = Buffer.concat([Buffer.from('SAMLResponse='), Buffer.alloc(1024 * 1024 + 10, 0x41)]);
   const r2 = await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: big, headers: { 'content-type': ct } });
   t.equal(r2.status, 200);
