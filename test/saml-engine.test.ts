@@ -1,0 +1,183 @@
+// The analysis engine on fixtures, real Entra documents, every input form, metadata, AuthnRequests and the peer vectors.
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
+import {
+  analyze, analyzeResponse, authnRequestFromUrl, decodeAuthnRequest, lintAuthnRequest, metadataFindings, parseMetadata,
+  CATALOGUE, FINDING_CODES, MetadataError, type AnalyzeOptions,
+} from '../src/saml/index.js';
+import { FIXTURE_PARAMS, INVALID_CASES, VALID_CASES, fixtureMetadata, validResponse } from '../scripts/fixture-cases.js';
+
+const fx = (p: string) => new URL('../fixtures/' + p, import.meta.url);
+const md = parseMetadata(readFileSync(fx('metadata/test-idp.xml'), 'utf8'));
+const opts = (extra: Partial<AnalyzeOptions> = {}): AnalyzeOptions => ({ metadata: md, ...FIXTURE_PARAMS, ...extra });
+const SAMPLES = '/work/shared/samples/entra/'.replace('/work/shared', new URL('../../shared', import.meta.url).pathname);
+const sample = (f: string) => readFileSync(SAMPLES + f);
+
+t.test('fixtures: each valid fixture is accepted and each invalid one reports the code it is named after', async (tt) => {
+  for (const f of readdirSync(fx('responses/valid'))) {
+    const r = await analyzeResponse(readFileSync(fx('responses/valid/' + f)), opts());
+    tt.equal(r.verdict, 'accept', `valid/${f} accepted (${r.findings.map((x) => x.code).join(',')})`);
+    tt.equal(r.subject?.nameId, 'alice@contoso.example', `valid/${f} names alice`);
+  }
+  const files = readdirSync(fx('responses/invalid'));
+  for (const f of files) {
+    const code = f.split('.')[0];
+    tt.ok(code in CATALOGUE, `${f} is named after a catalogue code`);
+    const r = await analyzeResponse(readFileSync(fx('responses/invalid/' + f)), opts());
+    tt.equal(r.verdict, 'reject', `invalid/${f} rejected`);
+    tt.ok(r.findings.some((x) => x.code === code), `invalid/${f} reports ${code} (got ${r.findings.map((x) => x.code).join(',')})`);
+  }
+  // every error-severity code that `check` can reach from one message has a fixture (the rest are tested elsewhere)
+  const elsewhere = new Set([
+    'SAML_DECODE_TOO_LARGE', 'SAML_DECODE_INFLATE_FAILED', 'SAML_SIG_CERT_NOT_YET_VALID', 'SAML_META_NO_SIGNING_CERT', 'SAML_META_NO_REDIRECT_SSO',
+    'SAML_REPLAY_DETECTED', 'SAML_FLEET_SECOND_OPINION_REJECTS', 'SAML_FLEET_AUTHN_ISSUER_MISMATCH', 'SAML_FLEET_AUTHN_ACS_MISMATCH',
+    'SAML_FLEET_ACCOUNT_INVALID', 'SAML_FLEET_ACCOUNT_DISABLED', 'SAML_FLEET_ORG_DISABLED', 'SAML_FLEET_ERROR_UNEXPLAINED',
+  ]);
+  const named = new Set(files.map((f) => f.split('.')[0]));
+  for (const code of FINDING_CODES.filter((c) => CATALOGUE[c].severity === 'error' && !elsewhere.has(c))) tt.ok(named.has(code), `fixture for ${code}`);
+});
+
+t.test('fixtures on disk are exactly what scripts/make-fixtures.ts produces (deterministic)', async (tt) => {
+  tt.equal(readFileSync(fx('metadata/test-idp.xml'), 'utf8'), fixtureMetadata());
+  for (const c of [...VALID_CASES, ...INVALID_CASES]) tt.equal(readFileSync(fx('responses/' + c.file), 'utf8'), c.build(), c.file);
+});
+
+t.test('real Entra: the tercen response is accepted at a pinned clock with its entity ID and ACS URL', async (tt) => {
+  const m = parseMetadata(sample('tercen-synthetic-metadata.xml').toString());
+  const acs = 'https://devpg.tercen.com/_service/sso/auth/saml';
+  const r = await analyzeResponse(sample('entra-response-2022-tercen.xml'), { metadata: m, entityId: acs, acsUrl: acs, now: new Date('2022-02-23T17:49:19.872Z'), requestId: 'id6491e192-e2d9-4970-ab03-e38ffda6e033' });
+  tt.equal(r.verdict, 'accept');
+  tt.equal(r.signature?.signed, 'assertion');
+  tt.equal(r.signature?.algorithm, 'rsa-sha256');
+  tt.equal(r.subject?.format, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress');
+  // 90 s later Fleet refuses it
+  const late = analyze(sample('entra-response-2022-tercen.xml'), { metadata: m, entityId: acs, acsUrl: acs, now: new Date('2022-02-23T17:50:49.873Z'), requestId: 'id6491e192-e2d9-4970-ab03-e38ffda6e033' });
+  tt.ok(late.findings.some((f) => f.code === 'SAML_TIME_ISSUE_INSTANT_STALE'));
+});
+
+t.test('real Entra: the wireapp response is accepted and its persistent NameID explained', async (tt) => {
+  const m = parseMetadata(sample('entra-metadata-2018-tenant-wireapp.xml').toString());
+  tt.equal(m.certs.length, 2);
+  const acs = 'https://zb2.zerobuzz.net:60443/authresp';
+  const p = { metadata: m, entityId: acs, acsUrl: acs, now: new Date('2018-04-14T09:58:59.457Z'), requestId: 'idcf2299ac551b42f1aa9b88804ed308c2' };
+  const r = await analyzeResponse(sample('entra-response-2018-wireapp.xml'), p);
+  tt.equal(r.verdict, 'accept');
+  tt.ok(r.findings.some((f) => f.code === 'SAML_NAMEID_PERSISTENT' && f.severity === 'warning'));
+  const bad = await analyzeResponse(sample('entra-response-2018-wireapp-badsig.xml'), p);
+  tt.equal(bad.verdict, 'reject');
+  tt.ok(bad.findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH'));
+  // the wrong entity ID: Entra's Identifier ≠ Fleet's entity_id
+  const wrong = await analyzeResponse(sample('entra-response-2018-wireapp.xml'), { ...p, entityId: 'fleet', acsUrl: 'https://fleet.example.com/api/v1/fleet/sso/callback' });
+  tt.same(['SAML_AUDIENCE_MISMATCH', 'SAML_DEST_MISMATCH', 'SAML_DEST_RECIPIENT_MISMATCH'].filter((c) => wrong.findings.some((f) => f.code === c)).length, 3);
+});
+
+t.test('real Entra: the pretty-printed response fails as changed after signing; the re-signed one is not trusted', async (tt) => {
+  const m = parseMetadata(sample('masontorres-synthetic-metadata.xml').toString());
+  const r = analyze(sample('entra-response-2021-masontorres-prettified.xml'), { metadata: m, entityId: 'x', acsUrl: 'https://aadsaml.coprtech4.com', now: new Date('2021-03-11T21:22:34Z'), allowIdpInitiated: true });
+  tt.ok(r.findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH'));
+  tt.ok(r.findings.some((f) => f.code === 'SAML_AUDIENCE_SPN_PREFIX'));
+  tt.ok(r.findings.some((f) => f.code === 'SAML_IRT_IDP_INITIATED'));
+  const resigned = analyze(sample('entra-response-2021-perl-netsaml2-issue49-resigned.xml'), { metadata: m, entityId: 'x', acsUrl: 'x', now: new Date('2021-11-25T14:17:27Z') });
+  tt.ok(resigned.findings.some((f) => f.code === 'SAML_SIG_UNTRUSTED_KEY'));
+});
+
+t.test('metadata: every real Entra metadata file parses (BOM, one line, RoleDescriptors skipped)', async (tt) => {
+  for (const f of readdirSync(SAMPLES).filter((n) => n.includes('metadata'))) {
+    const m = parseMetadata(sample(f).toString());
+    tt.ok(m.certs.length >= 1, `${f}: ${m.certs.length} signing certs`);
+    tt.match(m.entityId, /^https:\/\/sts\.windows\.net\/|^https:\/\//, `${f}: entityID`);
+    tt.ok(m.certs.every((c) => /^[0-9A-F]{40}$/.test(c.thumbprintSha1) && /^[0-9a-f]{64}$/.test(c.sha256)), `${f}: thumbprints`);
+  }
+  const app = parseMetadata(sample('entra-metadata-app-2024-ggtristams.xml').toString());
+  tt.equal(app.certs.length, 2, 'rollover: two app certs');
+  tt.ok(app.hadBom, 'UTF-8 BOM noticed and skipped');
+  tt.ok(app.certs.every((c) => c.subject.includes('Microsoft Azure Federated SSO Certificate')));
+  tt.match(app.redirectSsoUrl, /\/saml2$/);
+  tt.throws(() => parseMetadata('<x/>'), MetadataError);
+  tt.throws(() => parseMetadata('<!DOCTYPE x><x/>'), MetadataError);
+  tt.throws(() => parseMetadata('<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><md:SPSSODescriptor/></md:EntityDescriptor>'), MetadataError);
+  const noRedirect = parseMetadata(fixtureMetadata().replace(/<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"[^>]*\/>/, ''));
+  tt.ok(metadataFindings(noRedirect, new Date('2026-01-15T00:00:00Z')).some((f) => f.code === 'SAML_META_NO_REDIRECT_SSO'));
+  const soon = metadataFindings(md, new Date('2034-12-20T00:00:00Z')).map((f) => f.code);
+  tt.ok(soon.includes('SAML_META_CERT_EXPIRING') && soon.includes('SAML_META_CERT_EXPIRED'));
+});
+
+t.test('inputs: base64, form body, HAR, raw XML all reach the same verdict; HAR without callback is named', async (tt) => {
+  const xml = validResponse();
+  const b64 = Buffer.from(xml).toString('base64');
+  const wrapped = b64.replace(/(.{76})/g, '$1\r\n');
+  const har = JSON.stringify({ log: { entries: [
+    { request: { method: 'POST', url: 'https://fleet.example.com/api/v1/fleet/sso', postData: { text: '{}' } } },
+    { request: { method: 'POST', url: 'https://fleet.example.com/api/v1/fleet/sso/callback', postData: { mimeType: 'application/x-www-form-urlencoded', params: [{ name: 'SAMLResponse', value: encodeURIComponent(b64) }, { name: 'RelayState', value: '/hosts' }] } } },
+  ] } });
+  for (const [kind, input] of [['xml', xml], ['base64', b64], ['base64', wrapped], ['form', `SAMLResponse=${encodeURIComponent(b64)}&RelayState=%2Fq`], ['har', har]] as const) {
+    const r = await analyzeResponse(input, opts());
+    tt.equal(r.verdict, 'accept', `${kind} accepted`);
+    tt.equal(r.inputKind, kind);
+  }
+  tt.equal((await analyzeResponse(har, opts())).relayState, '/hosts');
+  tt.equal(analyze('', opts()).findings[0].code, 'SAML_DECODE_EMPTY');
+  tt.equal(analyze('{"log":{"entries":[]}}', opts()).findings[0].code, 'SAML_DECODE_HAR_NO_CALLBACK');
+  tt.equal(analyze('{not json', opts()).findings[0].code, 'SAML_DECODE_NOT_XML');
+  tt.equal(analyze(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]), opts()).findings[0].code, 'SAML_XML_MALFORMED');
+});
+
+t.test('AuthnRequest: Fleet-shaped Redirect request decoded and linted; hostile ones refused', async (tt) => {
+  const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="id-0123456789abcdef0123456789abcdef01234567" Version="2.0" ProviderName="Fleet" IssueInstant="2026-01-15T12:00:00Z" Destination="https://login.microsoftonline.example/${'6c3d8a2e-4b1f-4e2a-9d7c-1f0e5b3a2c4d'}/saml2" AssertionConsumerServiceURL="https://fleet.example.com/api/v1/fleet/sso/callback" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"><saml:Issuer>fleet</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient" AllowCreate="true"/></samlp:AuthnRequest>`;
+  const value = deflateRawSync(Buffer.from(xml)).toString('base64');
+  const url = `${md.redirectSsoUrl}?SAMLRequest=${encodeURIComponent(value)}`;
+  const { request, findings } = authnRequestFromUrl(url);
+  tt.same(findings, []);
+  tt.equal(request?.id, 'id-0123456789abcdef0123456789abcdef01234567');
+  tt.equal(request?.issuer, 'fleet');
+  tt.equal(request?.providerName, 'Fleet');
+  tt.same(lintAuthnRequest(request!, { entityId: 'fleet', acsUrl: FIXTURE_PARAMS.acsUrl, metadata: md }), []);
+  const lint = lintAuthnRequest(request!, { entityId: 'https://fleet.example.com', acsUrl: 'https://other.example.com/api/v1/fleet/sso/callback', metadata: md }).map((f) => f.code);
+  tt.same(lint, ['SAML_FLEET_AUTHN_ISSUER_MISMATCH', 'SAML_FLEET_AUTHN_ACS_MISMATCH']);
+  const bomb = deflateRawSync(Buffer.alloc(10 * 1024 * 1024, 0x20)).toString('base64');
+  tt.equal(decodeAuthnRequest(bomb, 'redirect').findings[0].code, 'SAML_DECODE_TOO_LARGE', 'DEFLATE bomb bounded');
+  tt.equal(decodeAuthnRequest('not*base64', 'redirect').findings[0].code, 'SAML_DECODE_BASE64_INVALID');
+  tt.equal(decodeAuthnRequest(Buffer.from('hello').toString('base64'), 'redirect').findings[0].code, 'SAML_DECODE_INFLATE_FAILED');
+  tt.equal(decodeAuthnRequest(Buffer.from('<!DOCTYPE x><x/>').toString('base64'), 'post').findings[0].code, 'SAML_XML_DTD_FORBIDDEN');
+});
+
+t.test('options: IdP-initiated allowed, skew configurable, extra audiences (server_url) accepted', async (tt) => {
+  const unsolicited = validResponse({ inResponseTo: undefined });
+  tt.equal(analyze(unsolicited, opts({ requestId: undefined })).verdict, 'reject');
+  const allowed = await analyzeResponse(unsolicited, opts({ requestId: undefined, allowIdpInitiated: true }));
+  tt.equal(allowed.verdict, 'accept');
+  tt.ok(allowed.findings.some((f) => f.code === 'SAML_IRT_IDP_INITIATED'));
+  const noRid = analyze(validResponse(), opts({ requestId: undefined }));
+  tt.equal(noRid.verdict, 'accept');
+  tt.ok(noRid.findings.some((f) => f.code === 'SAML_IRT_NOT_MATCHED'));
+  const serverUrlAudience = validResponse({ audience: 'https://fleet.example.com' });
+  tt.equal(analyze(serverUrlAudience, opts()).verdict, 'reject');
+  tt.equal((await analyzeResponse(serverUrlAudience, opts({ extraAudiences: ['https://fleet.example.com'] }))).verdict, 'accept');
+  // Conditions window: NotOnOrAfter = T0+60 min; 61 min later is inside the 180 s skew only for Conditions, not IssueInstant
+  const later = analyze(validResponse(), opts({ now: new Date(FIXTURE_PARAMS.now.getTime() + 62 * 60_000), maxIssueInstantAgeSeconds: 1e9 }));
+  tt.notOk(later.findings.some((f) => f.code === 'SAML_TIME_EXPIRED'), 'within skew');
+  const tight = analyze(validResponse(), opts({ now: new Date(FIXTURE_PARAMS.now.getTime() + 62 * 60_000), maxIssueInstantAgeSeconds: 1e9, clockSkewSeconds: 0 }));
+  tt.ok(tight.findings.some((f) => f.code === 'SAML_TIME_EXPIRED'), 'skew 0 expires it');
+});
+
+t.test('second opinion: node-saml configured as Fleet agrees on accepted responses', async (tt) => {
+  const { nodeSamlOpinion } = await import('../src/saml/second-opinion.js');
+  tt.same(await nodeSamlOpinion(validResponse(), opts(), 'fleet'), { accepted: true, reason: null });
+  const other = await nodeSamlOpinion(validResponse(), opts(), 'https://not-fleet.example.com');
+  tt.equal(other.accepted, false, 'node-saml rejects another audience');
+  tt.ok(other.reason);
+});
+
+t.test('peer vectors (shared/vectors): every verdict right, in process', async (tt) => {
+  const base = new URL('../../shared/vectors/peer-libraries/', import.meta.url);
+  const manifest = JSON.parse(readFileSync(new URL('manifest.json', base), 'utf8')) as Array<{ id: string; file: string; metadata: string; entityId: string; acsUrl: string; now: string; requestId: string | null; allowIdpInitiated: boolean; expect: string }>;
+  tt.ok(manifest.length >= 73);
+  let right = 0;
+  for (const v of manifest) {
+    const m = parseMetadata(readFileSync(new URL(v.metadata, base), 'utf8'));
+    const r = await analyzeResponse(readFileSync(new URL(v.file, base)), { metadata: m, entityId: v.entityId, acsUrl: v.acsUrl, now: new Date(v.now), requestId: v.requestId ?? undefined, allowIdpInitiated: v.allowIdpInitiated });
+    if (r.verdict === v.expect) right++; else tt.fail(`${v.id}: expected ${v.expect}, got ${r.verdict} (${r.findings.map((f) => f.code).join(',')})`);
+  }
+  tt.equal(right, manifest.length, `peer vectors: ${right}/${manifest.length} verdicts right`);
+});
