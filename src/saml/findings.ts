@@ -248,7 +248,7 @@ export const CATALOGUE = {
   SAML_AUDIENCE_SPN_PREFIX: {
     severity: 'error',
     title: 'Audience carries Entra\'s spn: prefix',
-    remedy: `Entra prefixes "spn:" when the token was issued for the app's application ID instead of an Identifier (IdP-initiated from My Apps without a matching Identifier). ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = Fleet's entity ID, and start logins from Fleet.`,
+    remedy: `Entra sends Audience "spn:<Identifier>" when the Identifier is not a URI (e.g. "fleet" → "spn:fleet"), and "spn:<application ID>" for IdP-initiated tokens without a matching Identifier; Fleet compares the Audience exactly. Use a URI on both sides: ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = e.g. https://fleet.example.com/saml, and the same value in Fleet's Settings → Integrations → Single sign-on → Entity ID.`,
   },
   SAML_AUDIENCE_MISSING: {
     severity: 'error',

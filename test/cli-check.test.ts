@@ -1,0 +1,101 @@
+// The `samlscope check` / `decode` contract through the real binary: exit codes, --json shape, stdin, env options, peer vectors.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ACS_URL, ENTITY_ID, FIXED_NOW, REQUEST_ID } from '../scripts/fixture-cases.js';
+
+const BIN = fileURLToPath(new URL('../bin/samlscope.js', import.meta.url));
+const FX = (p: string) => fileURLToPath(new URL('../fixtures/' + p, import.meta.url));
+const VECTORS = fileURLToPath(new URL('../../shared/vectors/peer-libraries/', import.meta.url));
+
+function run(args: string[], opts: { stdin?: Buffer | string; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => resolve({ code, out, err }));
+    p.stdin.end(opts.stdin ?? '');
+  });
+}
+const base = ['check', '--metadata', FX('metadata/test-idp.xml'), '--entity-id', ENTITY_ID, '--acs-url', ACS_URL, '--now', FIXED_NOW.toISOString(), '--request-id', REQUEST_ID];
+
+t.test('accept: exit 0, and --json has the contract shape', async (tt) => {
+  const r = await run([...base, '--json', FX('responses/valid/response.assertion-signed.xml')]);
+  tt.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  tt.equal(j.verdict, 'accept');
+  tt.same(j.subject, { nameId: 'alice@contoso.example', format: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' });
+  tt.same(Object.keys(j.signature).sort(), ['algorithm', 'certSha256', 'signed']);
+  tt.equal(j.signature.signed, 'assertion');
+  tt.match(j.signature.certSha256, /^[0-9a-f]{64}$/);
+  for (const f of j.findings) tt.same(Object.keys(f).filter((k) => k !== 'evidence').sort(), ['code', 'message', 'remedy', 'severity', 'title']);
+});
+
+t.test('reject: exit 1 with the code; readable form names verdict, code and remedy', async (tt) => {
+  const r = await run([...base, '--json', FX('responses/invalid/SAML_AUDIENCE_MISMATCH.xml')]);
+  tt.equal(r.code, 1);
+  const j = JSON.parse(r.out);
+  tt.equal(j.verdict, 'reject');
+  tt.ok(j.findings.some((f: { code: string; severity: string }) => f.code === 'SAML_AUDIENCE_MISMATCH' && f.severity === 'error'));
+  const text = await run([...base, FX('responses/invalid/SAML_AUDIENCE_MISMATCH.xml')]);
+  tt.equal(text.code, 1);
+  tt.match(text.out, /^REJECT/);
+  tt.match(text.out, /SAML_AUDIENCE_MISMATCH/);
+  tt.ok(text.out.split('\n').length < 40, 'fits one screen');
+});
+
+t.test('input from stdin (form body), options from SAMLSCOPE_* environment', async (tt) => {
+  const form = readFileSync(FX('responses/valid/response.assertion-signed.form'));
+  const r = await run(['check', '--json', '-'], { stdin: form, env: { SAMLSCOPE_METADATA: FX('metadata/test-idp.xml'), SAMLSCOPE_ENTITY_ID: ENTITY_ID, SAMLSCOPE_ACS_URL: ACS_URL, SAMLSCOPE_NOW: FIXED_NOW.toISOString(), SAMLSCOPE_REQUEST_ID: REQUEST_ID } });
+  tt.equal(r.code, 0, r.err);
+  tt.equal(JSON.parse(r.out).verdict, 'accept');
+  const bad = await run([...base, '--json', '-'], { stdin: 'not*base64' });
+  tt.equal(bad.code, 1);
+  tt.equal(JSON.parse(bad.out).findings[0].code, 'SAML_DECODE_BASE64_INVALID');
+});
+
+t.test('exit 2: every option problem at once; unreadable metadata', async (tt) => {
+  const r = await run(['check', '--acs-url', 'nope', '--now', 'yesterday', '--clock-skew', '-5']);
+  tt.equal(r.code, 2);
+  for (const opt of ['--metadata', '--entity-id', '--acs-url', '--now', '--clock-skew']) tt.match(r.err, opt, `names ${opt}`);
+  const m = await run(['check', '--metadata', '/nonexistent/metadata.xml', '--entity-id', 'fleet', '--acs-url', ACS_URL, FX('responses/valid/response.assertion-signed.xml')]);
+  tt.equal(m.code, 2);
+  const notMd = await run(['check', '--metadata', FX('responses/valid/response.assertion-signed.xml'), '--entity-id', 'fleet', '--acs-url', ACS_URL, FX('responses/valid/response.assertion-signed.xml')]);
+  tt.equal(notMd.code, 2);
+  tt.equal((await run(['nonsense'])).code, 2);
+  const help = await run(['check', '--help']);
+  tt.equal(help.code, 0);
+  tt.match(help.out, /SAMLSCOPE_ENTITY_ID/);
+});
+
+t.test('decode: summary and pretty XML of a response and of a Redirect AuthnRequest URL', async (tt) => {
+  const r = await run(['decode', '--now', FIXED_NOW.toISOString(), FX('responses/valid/response.assertion-signed.b64')]);
+  tt.equal(r.code, 0, r.err);
+  tt.match(r.out, /NameID:\s+alice@contoso\.example/);
+  tt.match(r.out, /Signed:\s+Assertion/);
+  tt.match(r.out, /KeyInfo cert:.*thumbprint [0-9A-F]{40}/);
+  tt.match(r.out, /NotOnOrAfter:.*\(in 60 min\)/);
+  const { deflateRawSync } = await import('node:zlib');
+  const req = '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="id-abc" Version="2.0" IssueInstant="2026-01-15T12:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">fleet</saml:Issuer></samlp:AuthnRequest>';
+  const url = 'https://login.microsoftonline.com/t/saml2?SAMLRequest=' + encodeURIComponent(deflateRawSync(Buffer.from(req)).toString('base64'));
+  const d = await run(['decode', '-'], { stdin: url });
+  tt.equal(d.code, 0, d.err);
+  tt.match(d.out, /SAMLRequest \(redirect binding\)/);
+  tt.match(d.out, /Issuer:\s+fleet/);
+  const bad = await run(['decode', '-'], { stdin: '<!DOCTYPE x><x/>' });
+  tt.equal(bad.code, 1);
+  tt.match(bad.out, /SAML_XML_DTD_FORBIDDEN/);
+});
+
+t.test('peer vectors through the real binary with shared/vectors/replay.mjs (crewjam subset: Fleet\'s own library)', { timeout: 120_000 }, async (tt) => {
+  const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    const p = spawn(process.execPath, [VECTORS + 'replay.mjs', '--bin', BIN, '--only', '^cj-', '--jobs', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('close', (code) => resolve({ code, out }));
+  });
+  tt.equal(r.code, 0, r.out.split('\n').filter((l) => /FAIL|wrong/.test(l)).join('\n'));
+  tt.match(r.out, /peer vectors: 17\/17 verdicts right/);
+});
