@@ -8,3 +8,4 @@ import { idpCommand } from './idp.js'; COMMANDS.push(idpCommand);
 import { fleetSimCommand } from './fleet-sim.js'; COMMANDS.push(fleetSimCommand);
 import { loginCommand } from './login.js'; COMMANDS.push(loginCommand);
 import { proxyCommand } from './proxy.js'; COMMANDS.push(proxyCommand);
+import { demoCommand } from './demo.js'; COMMANDS.push(demoCommand);

@@ -1,0 +1,93 @@
+// `samlscope demo`: fleet-sim, a MOCK Entra IdP and the samlscope proxy on loopback, with a landing page; runs until stopped.
+import { homedir } from 'node:os';
+import pino from 'pino';
+import { OptionReader, type CommandDef } from './options.js';
+import { startDemo, type DemoHandle } from '../demo/demo.js';
+import { DEFAULT_DEMO_PORTS } from '../demo/ports.js';
+import { defaultStateDir } from '../demo/state.js';
+import type { Attempt } from '../proxy/attempt.js';
+
+/** The one line `--json` prints. */
+export function demoJson(d: DemoHandle): string {
+  return JSON.stringify({
+    proxyUrl: d.proxyUrl,
+    adminUrl: d.adminUrl,
+    idpUrl: d.idpUrl,
+    fleetUrl: d.fleetUrl,
+    landingUrl: d.landingUrl,
+    mode: d.mode,
+    entityId: d.entityId,
+    stateDir: d.stateDir,
+    tlsCertFile: d.tlsCertFile,
+    users: d.users.map((u) => ({ email: u.email, fleetUser: u.fleetUser, entraAssigned: u.entraAssigned, expect: u.expect, loginUrl: u.loginUrl })),
+  }) + '\n';
+}
+
+export function demoBanner(d: DemoHandle): string {
+  const lines = [
+    '*** samlscope demo: this is a demo with a MOCK IdP on loopback (fleet-sim stands in for Fleet; demo-only keys; nothing talks to Microsoft) ***',
+    '',
+    `Open:           ${d.landingUrl}   <- start here (self-signed TLS cert: accept it once in the browser)`,
+    `Fleet (proxy):  ${d.proxyUrl}   (samlscope in ${d.mode} mode, in front of fleet-sim)`,
+    `Diagnosis API:  ${d.adminUrl}/api/attempts`,
+    `MOCK Entra ID:  ${d.idpUrl}`,
+    `fleet-sim:      ${d.fleetUrl}   (direct, bypasses the proxy)`,
+    `Entity ID:      ${d.entityId}`,
+    `State folder:   ${d.stateDir}${d.stateDirFallback ? '   (temporary: the default folder was not writable)' : ''}`,
+    `TLS cert:       ${d.tlsCertFile}${d.created.length > 0 ? '   (generated now)' : ''}`,
+    '',
+    'Demo users:',
+    ...d.users.map((u) => `  ${u.email.padEnd(24)} ${u.expect.padEnd(16)} ${u.loginUrl}`),
+    '',
+    'Each SSO attempt is listed below with its findings. Ctrl-C stops the demo.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** One line per attempt for the terminal. */
+export function attemptLine(a: Attempt, adminUrl: string): string {
+  const codes = a.findings.filter((f) => f.severity !== 'info').map((f) => f.code);
+  return `attempt ${a.id}: ${a.nameId ?? '(no NameID)'} verdict=${a.verdict} fleet=${a.fleet.actual} (predicted ${a.fleet.predicted})` +
+    `${codes.length ? ' ' + codes.join(',') : ''}  ${adminUrl}/api/attempts/${encodeURIComponent(a.id)}\n`;
+}
+
+export const demoCommand: CommandDef = {
+  name: 'demo',
+  summary: 'try it now: fleet-sim, a MOCK Entra IdP and the proxy on loopback, with a landing page of scenarios',
+  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--log-level LEVEL]',
+  options: {
+    json: { type: 'boolean', description: 'print one JSON line with the URLs and users, then run until stopped' },
+    mode: { type: 'string', value: 'observe|enforce', description: 'the proxy\'s mode', default: 'observe' },
+    'state-dir': { type: 'string', value: 'DIR', description: 'where the TLS cert and the mock IdP keys are kept (default $XDG_STATE_HOME/samlscope/demo or ~/.samlscope/demo)' },
+    port: { type: 'string', value: 'N', description: `the proxy's port, default ${DEFAULT_DEMO_PORTS.proxy} (0: any free port; a taken port falls back to a free one)` },
+    'random-ports': { type: 'boolean', description: 'use free ports for everything (several demos at once)' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'log level on standard error (trace, debug, info, warn, error, silent)', default: 'warn' },
+  },
+  async run(args, io) {
+    const o = new OptionReader(args);
+    const json = o.bool('json');
+    const mode = o.str('mode') ?? 'observe';
+    if (mode !== 'observe' && mode !== 'enforce') o.problems.push(`--mode: observe or enforce, got "${mode}"`);
+    const port = o.int('port', 0, 65535);
+    const level = o.str('log-level') ?? 'warn';
+    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) o.problems.push(`--log-level: one of trace, debug, info, warn, error, silent; got "${level}"`);
+    o.check();
+    const stateDir = o.str('state-dir') ?? defaultStateDir({ XDG_STATE_HOME: io.env.XDG_STATE_HOME }, io.env.HOME || homedir());
+    const logger = pino({ name: 'samlscope-demo', level }, pino.destination({ dest: 2, sync: true }));
+    let adminUrl = '';
+    const demo = await startDemo({
+      stateDir,
+      mode: mode as 'observe' | 'enforce',
+      proxyPort: port,
+      randomPorts: o.bool('random-ports'),
+      logger,
+      onAttempt: json ? undefined : (a) => io.stdout(attemptLine(a, adminUrl)),
+    });
+    adminUrl = demo.adminUrl;
+    io.stdout(json ? demoJson(demo) : demoBanner(demo));
+    await io.stopSignal;
+    await demo.close();
+    return 0;
+  },
+};
