@@ -20,13 +20,17 @@ function isNameStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58 || c > 127;
 }
 
-function badEntityIn(s: string, from: number, to: number): boolean {
-  let i = s.indexOf('&', from);
-  while (i !== -1 && i < to) {
-    if (!ENTITY_OK.test(s.slice(i, i + 12))) return true;
-    i = s.indexOf('&', i + 1);
-  }
-  return false;
+/** Finds entity references other than the predefined five and character references, remembering the next '&' so the whole scan stays linear. */
+function entityChecker(s: string): (from: number, to: number) => boolean {
+  let next = s.indexOf('&');
+  return (from, to) => {
+    if (next !== -1 && next < from) next = s.indexOf('&', from);
+    while (next !== -1 && next < to) {
+      if (!ENTITY_OK.test(s.slice(next, next + 12))) return true;
+      next = s.indexOf('&', next + 1);
+    }
+    return false;
+  };
 }
 
 /**
@@ -41,6 +45,7 @@ export function prescanXml(s: string, limits: XmlLimits): Finding[] {
   const stack: string[] = [];
   let roots = 0;
   let first = true;
+  const badEntityIn = entityChecker(s);
   while (i < n) {
     const lt = s.indexOf('<', i);
     const textEnd = lt === -1 ? n : lt;
@@ -48,7 +53,7 @@ export function prescanXml(s: string, limits: XmlLimits): Finding[] {
       if (stack.length === 0 && s.slice(i, textEnd).trim() !== '') {
         return [finding('SAML_XML_MALFORMED', 'Text outside the root element.', { offset: i })];
       }
-      if (badEntityIn(s, i, textEnd)) {
+      if (badEntityIn(i, textEnd)) {
         return [finding('SAML_XML_DTD_FORBIDDEN', 'Entity reference other than the five predefined ones or a character reference.', { offset: i })];
       }
     }
@@ -93,7 +98,7 @@ export function prescanXml(s: string, limits: XmlLimits): Finding[] {
       j++;
     }
     if (j >= n || s.charCodeAt(j) !== 62) return [finding('SAML_XML_MALFORMED', 'Unterminated tag.', { offset: lt })];
-    if (badEntityIn(s, lt, j)) {
+    if (badEntityIn(lt, j)) {
       return [finding('SAML_XML_DTD_FORBIDDEN', 'Entity reference other than the five predefined ones or a character reference.', { offset: lt })];
     }
     if (c1 === 47 /* / */) {

@@ -1,0 +1,9 @@
+// `npm run bench`: every benchmark in bench/, one after the other (see bench/README.md).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+for (const b of ['engine.ts', 'idp-throughput.ts']) {
+  console.log(`\n=== bench/${b}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(b, import.meta.url))], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = 1;
+}
