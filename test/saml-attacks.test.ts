@@ -1,5 +1,5 @@
 // The adversarial suite: each known attack on SAML SPs, by name, must be rejected with its finding code (hang-guarded).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { analyzeResponse, parseMetadata, type AnalysisReport } from '../src/saml/index.js';
@@ -20,7 +20,7 @@ const signatureOf = (xml: string) => xml.match(/<Signature [\s\S]*?<\/Signature>
 /** The original assertion turned evil: another user, another ID, no signature. */
 const evilAssertion = assertionOf(good).replace(signatureOf(good), '').replace('>alice@contoso.example</NameID>', '>admin@contoso.example</NameID>').replace(`ID="${A_ID}"`, 'ID="_evil"');
 
-async function rejects(tt: Tap.Test, input: string | Buffer, code: string, extra: Record<string, unknown> = {}): Promise<AnalysisReport> {
+async function rejects(tt: Test, input: string | Buffer, code: string, extra: Record<string, unknown> = {}): Promise<AnalysisReport> {
   const r = await run(input, extra);
   tt.equal(r.verdict, 'reject', 'rejected');
   tt.ok(codes(r).includes(code as never), `reports ${code} (got ${codes(r).join(', ')})`);
