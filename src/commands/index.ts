@@ -1,11 +1,11 @@
-// The registry of samlscope commands, in the order --help lists them.
+// The registry of samlscope commands, in the order --help lists them (DESIGN.md's order).
 import type { CommandDef } from './options.js';
+import { demoCommand } from './demo.js';
+import { proxyCommand } from './proxy.js';
+import { idpCommand } from './idp.js';
+import { checkCommand } from './check.js';
+import { decodeCommand } from './decode.js';
+import { loginCommand } from './login.js';
+import { fleetSimCommand } from './fleet-sim.js';
 
-export const COMMANDS: CommandDef[] = [];
-import { checkCommand } from './check.js'; COMMANDS.push(checkCommand);
-import { decodeCommand } from './decode.js'; COMMANDS.push(decodeCommand);
-import { idpCommand } from './idp.js'; COMMANDS.push(idpCommand);
-import { fleetSimCommand } from './fleet-sim.js'; COMMANDS.push(fleetSimCommand);
-import { loginCommand } from './login.js'; COMMANDS.push(loginCommand);
-import { proxyCommand } from './proxy.js'; COMMANDS.push(proxyCommand);
-import { demoCommand } from './demo.js'; COMMANDS.push(demoCommand);
+export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, idpCommand, checkCommand, decodeCommand, loginCommand, fleetSimCommand];
