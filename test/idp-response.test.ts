@@ -10,7 +10,7 @@ import {
 } from '../src/idp/response.js';
 
 const root = join(import.meta.dirname, '..');
-const samples = '/work/shared/samples/entra';
+const samples = new URL('../../shared/samples/entra', import.meta.url).pathname;
 const pair = (n: string) => ({
   privateKeyPem: readFileSync(join(root, 'certs', `${n}.key.pem`), 'utf8'),
   certPem: readFileSync(join(root, 'certs', `${n}.cert.pem`), 'utf8'),
