@@ -1,10 +1,7 @@
 // The demo landing page's HTML (pure functions, every value escaped): scenarios, URLs, recent attempts and one attempt's diagnosis.
 import type { Attempt } from '../proxy/attempt.js';
 import { DEMO_SCENARIOS, DEMO_USERS, type DemoScenario } from './scenarios.js';
-
-export function esc(s: unknown): string {
-  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+import { escapeHtml as esc } from '../html/escape.js';
 
 export interface LandingInfo {
   proxyUrl: string;

@@ -1,6 +1,7 @@
 // The AuthnRequest fleet-sim sends, shaped like Fleet's: id-+40 hex, ProviderName Fleet, HTTP-POST ACS, transient NameIDPolicy, Redirect binding.
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
+import { escapeHtml as esc } from '../html/escape.js';
 
 export interface SimAuthnRequest {
   id: string;
@@ -8,10 +9,6 @@ export interface SimAuthnRequest {
   xml: string;
   /** the IdP Redirect endpoint with SAMLRequest (and RelayState when given) appended */
   url: string;
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Fleet's request ID: "id-" + 40 lower-case hex digits. */

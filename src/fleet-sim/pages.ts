@@ -1,14 +1,6 @@
 // fleet-sim's HTML: the callback's success/failure pages (shaped like Fleet's) and tiny /login and / pages for browser demos.
+import { escapeHtml as esc, jsStringLiteral as jsString } from '../html/escape.js';
 export type LoginStatus = 'error' | 'account_invalid' | 'account_disabled' | 'org_disabled';
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-/** A JS string literal safe inside a <script> element. */
-function jsString(s: string): string {
-  return JSON.stringify(s).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
 
 const BANNER = '<p style="font:12px sans-serif;color:#a00">fleet-sim: a Fleet stand-in for tests, not Fleet</p>';
 

@@ -1,9 +1,6 @@
 // HTML pages of the mock IdP (error page, user picker, auto-posting form, index); every value escaped, every page says MOCK.
 import type { UserConfig } from './config.js';
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+import { escapeHtml } from '../html/escape.js';
 
 const BANNER = '<div id="mock-banner" style="background:#b00020;color:#fff;padding:6px 12px;font:bold 14px sans-serif">MOCK Entra ID (samlscope): not Microsoft. For tests only; it signs anything asked of it.</div>';
 

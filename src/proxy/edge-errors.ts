@@ -1,5 +1,5 @@
 // The EDGE_* catalogue: every error the proxy itself answers with (not Fleet's), with its HTTP status, and how it is rendered.
-import { escapeHtml } from './html.js';
+import { escapeHtml } from '../html/escape.js';
 
 export interface EdgeEntry {
   readonly status: number;
