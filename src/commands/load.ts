@@ -1,6 +1,6 @@
 // CLI-side I/O shared by commands: reading bounded input, loading metadata from a file or a URL with a timeout.
 import { open, readFile } from 'node:fs/promises';
-import { request } from 'undici';
+import { fetchText } from '../net/fetch-text.js';
 import { parseMetadata, MetadataError, type IdpMetadata } from '../saml/index.js';
 import { MAX_HAR_BYTES } from '../saml/decode.js';
 
@@ -26,28 +26,11 @@ export interface LoadedMetadata {
   source: string;
 }
 
-/** Fetches metadata text from an http(s) URL with a timeout and a size bound. */
-export async function fetchText(url: string, timeoutMs = 10_000, maxBytes = 8 * 1024 * 1024): Promise<string> {
-  const res = await request(url, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new Error(`GET ${url} answered HTTP ${res.statusCode}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body) {
-    size += (c as Buffer).length;
-    if (size > maxBytes) { res.body.destroy(); throw new Error(`GET ${url}: more than ${maxBytes} bytes`); }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** Metadata from a file path or an http(s) URL. Throws an Error whose message names the source. */
 export async function loadMetadata(source: string, timeoutMs = 10_000): Promise<LoadedMetadata> {
   let xml: string;
   try {
-    xml = /^https?:\/\//i.test(source) ? await fetchText(source, timeoutMs) : await readFile(source, 'utf8');
+    xml = /^https?:\/\//i.test(source) ? await fetchText(source, { timeoutMs }) : await readFile(source, 'utf8');
   } catch (e) {
     throw new Error(`cannot read metadata from ${source}: ${(e as Error).message}`);
   }

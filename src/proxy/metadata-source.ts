@@ -1,6 +1,7 @@
 // The IdP metadata the proxy judges with: given, read from a file, or fetched from a URL (timeout, cache, refresh, last good copy).
 import { readFile } from 'node:fs/promises';
 import type { IdpMetadata } from '../saml/types.js';
+import { fetchText } from '../net/fetch-text.js';
 
 export type MetadataInput = IdpMetadata | { file: string } | { url: string };
 
@@ -36,14 +37,6 @@ export interface MetadataSource {
 
 function isMetadata(x: MetadataInput): x is IdpMetadata {
   return typeof (x as IdpMetadata).entityId === 'string' && Array.isArray((x as IdpMetadata).certs);
-}
-
-async function fetchText(url: string, timeoutMs: number): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow', headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml, */*' } });
-  if (!res.ok) throw new Error(`metadata URL answered HTTP ${res.status}`);
-  const buf = Buffer.from(await res.arrayBuffer());
-  if (buf.length > 8 * 1024 * 1024) throw new Error('metadata document larger than 8 MiB');
-  return buf.toString('utf8');
 }
 
 function fingerprint(md: IdpMetadata): string {
@@ -85,7 +78,7 @@ export async function openMetadataSource(input: MetadataInput, o: MetadataSource
   }
   const url = input.url;
   const timeoutMs = o.fetchTimeoutMs ?? 5_000;
-  const load = async (): Promise<IdpMetadata> => o.parse(await fetchText(url, timeoutMs));
+  const load = async (): Promise<IdpMetadata> => o.parse(await fetchText(url, { timeoutMs }));
   let md: IdpMetadata;
   try {
     md = await load();
