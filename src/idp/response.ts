@@ -1,6 +1,7 @@
 // Builds Entra-shaped SAML documents byte for byte (responses, error responses, federation metadata): pure, the clock passed in.
 import { createHash, randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import { pemToBase64 } from '../saml/metadata.js';
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -186,7 +187,7 @@ export function signElement(xml: string, element: 'Response' | 'Assertion' | 'En
     signatureAlgorithm: alg.signature,
     canonicalizationAlgorithm: EXC_C14N,
   });
-  if (keyInfo) sig.getKeyInfoContent = () => keyInfo(pemBody(key.certPem));
+  if (keyInfo) sig.getKeyInfoContent = () => keyInfo(pemToBase64(key.certPem));
   const path = element === 'Assertion'
     ? "/*[local-name(.)='Response']/*[local-name(.)='Assertion']"
     : `/*[local-name(.)='${element}']`;
@@ -196,11 +197,6 @@ export function signElement(xml: string, element: 'Response' | 'Assertion' | 'En
     : { reference: `${path}/*[local-name(.)='Issuer']`, action: 'after' as const };
   sig.computeSignature(xml, { prefix: '', location });
   return sig.getSignedXml();
-}
-
-/** The base64 DER of a PEM certificate, whitespace removed. */
-export function pemBody(pem: string): string {
-  return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 }
 
 /** A successful Entra SAML Response, signed as the spec says. */
@@ -294,7 +290,7 @@ export function buildEntraMetadata(spec: EntraMetadataSpec): string {
   const entityId = spec.entityId ?? entraIssuer(spec.tenantId);
   const id = spec.id ?? entraId();
   const keys = spec.certsPem
-    .map((c) => `<KeyDescriptor use="signing"><KeyInfo xmlns="${NS.dsig}"><X509Data><X509Certificate>${pemBody(c)}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`)
+    .map((c) => `<KeyDescriptor use="signing"><KeyInfo xmlns="${NS.dsig}"><X509Data><X509Certificate>${pemToBase64(c)}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`)
     .join('');
   const fed = 'http://docs.oasis-open.org/wsfed/federation/200706';
   const roleAttrs = `protocolSupportEnumeration="${fed}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="${fed}"`;
