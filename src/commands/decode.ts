@@ -1,6 +1,6 @@
 // `samlscope decode`: a SAMLRequest / SAMLResponse / form body / HAR / IdP URL → readable XML and a summary.
-import { describeCert, decodeAuthnRequest, decodeSamlInput, DEFAULT_LIMITS } from '../saml/index.js';
-import { NS, attr, childElements, descendants, firstChild, parseXmlSafely, textOf } from '../saml/xml.js';
+import { describeCert, decodeAuthnRequest, decodeSamlInput, readAssertion, readResponse, DEFAULT_LIMITS } from '../saml/index.js';
+import { NS, attr, childElements, descendants, parseXmlSafely, textOf } from '../saml/xml.js';
 import { readInput } from './load.js';
 import { OptionReader, type CommandDef } from './options.js';
 import { prettyXml } from './xml-pretty.js';
@@ -30,36 +30,31 @@ export function summarize(doc: Document, now: Date): string[] {
   const root = doc.documentElement;
   const lines: string[] = [];
   const add = (k: string, v: string | null | undefined) => { if (v !== null && v !== undefined && v !== '') lines.push(`${(k + ':').padEnd(22)} ${v}`); };
+  const r = readResponse(root);
   add('message', `${root.localName} (${root.namespaceURI ?? 'no namespace'})`);
-  add('ID', attr(root, 'ID'));
-  add('Issuer', textOf(firstChild(root, NS.assertion, 'Issuer')));
-  add('IssueInstant', relative(attr(root, 'IssueInstant'), now));
-  add('Destination', attr(root, 'Destination'));
-  add('InResponseTo', attr(root, 'InResponseTo') ?? (root.localName === 'Response' ? '(none: IdP-initiated)' : null));
+  add('ID', r.id);
+  add('Issuer', r.issuer);
+  add('IssueInstant', relative(r.issueInstant, now));
+  add('Destination', r.destination);
+  add('InResponseTo', r.inResponseTo ?? (root.localName === 'Response' ? '(none: IdP-initiated)' : null));
   add('AssertionConsumerURL', attr(root, 'AssertionConsumerServiceURL'));
-  const status = firstChild(root, NS.protocol, 'Status');
-  if (status) {
-    const top = firstChild(status, NS.protocol, 'StatusCode');
-    const sub = top ? firstChild(top, NS.protocol, 'StatusCode') : null;
-    add('Status', [attr(top, 'Value'), attr(sub, 'Value')].filter(Boolean).join(' / '));
-    add('StatusMessage', textOf(firstChild(status, NS.protocol, 'StatusMessage'))?.replace(/\s+/g, ' ').slice(0, 300));
+  if (r.statusCode) {
+    add('Status', [r.statusCode, r.subStatusCode].filter(Boolean).join(' / '));
+    add('StatusMessage', r.statusMessage?.replace(/\s+/g, ' ').slice(0, 300));
   }
   const signedParts: string[] = [];
   if (childElements(root, NS.dsig, 'Signature').length) signedParts.push('Response');
-  for (const a of childElements(root, NS.assertion, 'Assertion')) {
-    if (childElements(a, NS.dsig, 'Signature').length) signedParts.push('Assertion');
-    add('Assertion ID', attr(a, 'ID'));
-    add('Assertion Issuer', textOf(firstChild(a, NS.assertion, 'Issuer')));
-    const subject = firstChild(a, NS.assertion, 'Subject');
-    const nameId = subject ? firstChild(subject, NS.assertion, 'NameID') : null;
-    add('NameID', nameId ? `${textOf(nameId)}  (${attr(nameId, 'Format') ?? 'no format'})` : '(none)');
-    const scd = descendants(a, NS.assertion, 'SubjectConfirmationData')[0];
-    if (scd) { add('Recipient', attr(scd, 'Recipient')); add('Confirmation expires', relative(attr(scd, 'NotOnOrAfter'), now)); }
-    const cond = firstChild(a, NS.assertion, 'Conditions');
-    if (cond) {
-      add('NotBefore', relative(attr(cond, 'NotBefore'), now));
-      add('NotOnOrAfter', relative(attr(cond, 'NotOnOrAfter'), now));
-      add('Audience', descendants(cond, NS.assertion, 'Audience').map((e) => textOf(e)).join(', '));
+  for (const el of childElements(root, NS.assertion, 'Assertion')) {
+    if (childElements(el, NS.dsig, 'Signature').length) signedParts.push('Assertion');
+    const a = readAssertion(el);
+    add('Assertion ID', a.summary.id);
+    add('Assertion Issuer', a.summary.issuer);
+    add('NameID', a.subject ? `${a.subject.nameId}  (${a.subject.format ?? 'no format'})` : '(none)');
+    if (a.confirmations.some((c) => c.hasData)) { add('Recipient', a.summary.recipient); add('Confirmation expires', relative(a.summary.confirmationNotOnOrAfter, now)); }
+    if (a.hasConditions) {
+      add('NotBefore', relative(a.summary.notBefore, now));
+      add('NotOnOrAfter', relative(a.summary.notOnOrAfter, now));
+      add('Audience', a.summary.audiences.join(', '));
     }
   }
   if (descendants(root, NS.assertion, 'EncryptedAssertion').length) add('Assertion', 'encrypted (Fleet cannot decrypt it)');

@@ -60,7 +60,8 @@ function parseTime(value: string | null): number | null {
   return Number.isNaN(t) ? NaN : t;
 }
 
-function readResponse(r: Element): ResponseSummary {
+/** The Response envelope's fields as they stand in `r` (also works on an AuthnRequest root for ID, Issuer, times, Destination). */
+export function readResponse(r: Element): ResponseSummary {
   const status = firstChild(r, NS.protocol, 'Status');
   const top = status ? firstChild(status, NS.protocol, 'StatusCode') : null;
   const sub = top ? firstChild(top, NS.protocol, 'StatusCode') : null;
@@ -78,7 +79,8 @@ function readResponse(r: Element): ResponseSummary {
 
 interface Confirmation { method: string | null; recipient: string | null; inResponseTo: string | null; notOnOrAfter: string | null; hasData: boolean }
 
-function readAssertion(a: Element): { summary: AssertionSummary; subject: Subject | null; nameIdEl: Element | null; confirmations: Confirmation[]; restrictions: string[][]; hasConditions: boolean } {
+/** Everything the checks read from one Assertion element. */
+export function readAssertion(a: Element): { summary: AssertionSummary; subject: Subject | null; nameIdEl: Element | null; confirmations: Confirmation[]; restrictions: string[][]; hasConditions: boolean } {
   const subjectEl = firstChild(a, NS.assertion, 'Subject');
   const nameIdEl = subjectEl ? firstChild(subjectEl, NS.assertion, 'NameID') : null;
   const confirmations: Confirmation[] = (subjectEl ? childElements(subjectEl, NS.assertion, 'SubjectConfirmation') : []).map((sc) => {

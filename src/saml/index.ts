@@ -5,7 +5,7 @@ import type { AnalysisReport, AnalyzeOptions } from './types.js';
 
 export * from './types.js';
 export * from './findings.js';
-export { analyze, orderFindings, STATUS_SUCCESS } from './analyze.js';
+export { analyze, orderFindings, readAssertion, readResponse, STATUS_SUCCESS } from './analyze.js';
 export { decodeSamlInput, decodeBase64Strict, decodeRedirectMessage } from './decode.js';
 export { parseMetadata, metadataFindings, describeCert, pemToBase64, MetadataError, BINDING } from './metadata.js';
 export { decodeAuthnRequest, parseAuthnRequestXml, authnRequestFromUrl, lintAuthnRequest, type AuthnRequestInfo } from './authn-request.js';
