@@ -128,7 +128,8 @@ export const INVALID_CASES: FixtureCase[] = [
   { file: 'invalid/SAML_SIG_INVALID.xml', code: 'SAML_SIG_INVALID', build: () => { const good = validResponse(); const other = validResponse({ nameId: 'bob@contoso.example' }); const sv = (x: string) => x.match(/<SignatureValue>([^<]+)<\/SignatureValue>/)![1]; return good.replace(sv(good), sv(other)); } },
   { file: 'invalid/SAML_SIG_DIGEST_MISMATCH.xml', code: 'SAML_SIG_DIGEST_MISMATCH', build: () => swap(validResponse(), '>alice@contoso.example</NameID>', '>admin@contoso.example</NameID>') },
   { file: 'invalid/SAML_SIG_UNTRUSTED_KEY.xml', code: 'SAML_SIG_UNTRUSTED_KEY', build: () => validResponse({ key: KEYS.attacker }) },
-  { file: 'invalid/SAML_SIG_REFERENCE_INVALID.xml', code: 'SAML_SIG_REFERENCE_INVALID', build: () => { const v = validResponse({ signing: 'response' }); return v; } },
+  // a Response signature whose Reference points at the Assertion (signed by both, so the target exists)
+  { file: 'invalid/SAML_SIG_REFERENCE_INVALID.xml', code: 'SAML_SIG_REFERENCE_INVALID', build: () => swap(validResponse({ signing: 'both' }), `<Reference URI="#${R}">`, `<Reference URI="#${A}">`) },
   { file: 'invalid/SAML_SIG_TRANSFORM_FORBIDDEN.xml', code: 'SAML_SIG_TRANSFORM_FORBIDDEN', build: () => swap(validResponse(), '<Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>', '<Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"><xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform" version="1.0"/></Transform>') },
   { file: 'invalid/SAML_SIG_ALGORITHM_FORBIDDEN.xml', code: 'SAML_SIG_ALGORITHM_FORBIDDEN', build: () => swap(validResponse(), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'http://www.w3.org/2000/09/xmldsig#hmac-sha1') },
   { file: 'invalid/SAML_SIG_MALFORMED.xml', code: 'SAML_SIG_MALFORMED', build: () => { const v = validResponse(); const si = v.match(/<SignedInfo>[\s\S]*?<\/SignedInfo>/)![0]; return swap(v, '</X509Data></KeyInfo>', `</X509Data><KeyName>${si}</KeyName></KeyInfo>`); } },
@@ -164,10 +165,3 @@ export const INVALID_CASES: FixtureCase[] = [
   { file: 'invalid/SAML_NAMEID_MISSING.xml', code: 'SAML_NAMEID_MISSING', build: () => validResponse({ nameId: null }) },
   { file: 'invalid/SAML_NAMEID_NO_BEARER_CONFIRMATION.xml', code: 'SAML_NAMEID_NO_BEARER_CONFIRMATION', build: () => editedThenSigned((x) => swap(x, 'urn:oasis:names:tc:SAML:2.0:cm:bearer', 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key')) },
 ];
-
-// The reference fixture needs its own construction: a Response signature whose Reference points at the Assertion.
-INVALID_CASES.find((c) => c.code === 'SAML_SIG_REFERENCE_INVALID')!.build = () => {
-  const v = validResponse({ signing: 'both' });
-  // the Response signature is the first Signature (after Response/Issuer): point its Reference at the Assertion
-  return v.replace(`<Reference URI="#${R}">`, `<Reference URI="#${A}">`);
-};
