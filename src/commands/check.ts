@@ -35,7 +35,8 @@ export const checkCommand: CommandDef = {
     const o = new OptionReader(args);
     const metadataSource = o.required('metadata', 'a file or URL');
     const entityId = o.required('entity-id');
-    o.url('acs-url', true);
+    // validated as a URL, but compared as the exact string given, as Fleet does (no normalisation)
+    const acsUrl = o.url('acs-url', true) ? (o.str('acs-url') as string) : '';
     const now = o.date('now') ?? new Date();
     const skew = o.int('clock-skew', 0, 3600) ?? 180;
     if (args.positionals.length > 1) o.problems.push('at most one input file');
@@ -57,8 +58,7 @@ export const checkCommand: CommandDef = {
     const report = await analyzeResponse(input, {
       metadata: loaded.metadata,
       entityId,
-      // compared as the exact string, as Fleet does (no URL normalisation)
-      acsUrl: o.str('acs-url') as string,
+      acsUrl,
       now,
       requestId: o.str('request-id'),
       allowIdpInitiated: o.bool('allow-idp-initiated'),
