@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ACS_URL, ENTITY_ID, FIXED_NOW, REQUEST_ID } from '../scripts/fixture-cases.js';
+import { childEnv } from './child-env.js';
 
 const BIN = fileURLToPath(new URL('../bin/samlscope.js', import.meta.url));
 const FX = (p: string) => fileURLToPath(new URL('../fixtures/' + p, import.meta.url));
@@ -11,7 +12,7 @@ const VECTORS = fileURLToPath(new URL('../../shared/vectors/peer-libraries/', im
 
 function run(args: string[], opts: { stdin?: Buffer | string; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, ...args], { env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
@@ -91,7 +92,7 @@ t.test('decode: summary and pretty XML of a response and of a Redirect AuthnRequ
 
 t.test('peer vectors through the real binary with shared/vectors/replay.mjs (crewjam subset: Fleet\'s own library)', { timeout: 120_000 }, async (tt) => {
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, [VECTORS + 'replay.mjs', '--bin', BIN, '--only', '^cj-', '--jobs', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [VECTORS + 'replay.mjs', '--bin', BIN, '--only', '^cj-', '--jobs', '2'], { env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.on('close', (code) => resolve({ code, out }));

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { childEnv } from './child-env.js';
 
 const BIN = new URL('../bin/samlscope.js', import.meta.url);
 
@@ -13,7 +14,7 @@ t.test('samlscope demo --json: one line, working URLs, clean stop on SIGTERM', a
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [BIN.pathname, 'demo', '--json', '--random-ports', '--state-dir', stateDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SAMLSCOPE_LOG_LEVEL: 'warn' },
+    env: childEnv({ SAMLSCOPE_LOG_LEVEL: 'warn' }),
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let stdout = '';
@@ -61,7 +62,7 @@ t.test('samlscope demo --json: one line, working URLs, clean stop on SIGTERM', a
 });
 
 t.test('samlscope demo: bad options are all reported, exit 2', async (t) => {
-  const child = spawn(process.execPath, [BIN.pathname, 'demo', '--mode', 'sideways', '--port', '99999'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN.pathname, 'demo', '--mode', 'sideways', '--port', '99999'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { CERTS } from './proxy-helpers.js';
+import { childEnv } from './child-env.js';
 
 const GIB = 1024 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -60,7 +61,7 @@ writeFileSync(mdFile, '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:meta
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
   '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs'],
-{ stdio: ['ignore', 'ignore', 'pipe'] });
+{ env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
 t.teardown(async () => {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
