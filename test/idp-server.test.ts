@@ -208,3 +208,14 @@ t.test('binds loopback only unless allowRemote; extra reply URLs are accepted', 
   t.match(idx.body, 'MOCK');
   t.match(idx.body, other.metadataUrl);
 });
+
+t.test('addReplyUrls: a reply URL learnt after start is accepted from then on (AADSTS50011 before)', async (t) => {
+  const late = 'https://127.0.0.1:18443/api/v1/fleet/sso/callback';
+  const qs = `?SAMLRequest=${redirectValue(authnRequest({ acs: late }))}&login_hint=alice@contoso.example`;
+  const before = await get(idp.loginUrl + qs);
+  t.match(before.body, '<span id="error-code">AADSTS50011</span>');
+  idp.addReplyUrls([late]);
+  const after = await get(idp.loginUrl + qs);
+  t.equal(after.status, 200);
+  t.equal(formOf(after.body).action, late);
+});

@@ -240,3 +240,9 @@ t.test('conditional access IdP paths pass untouched', async (t) => {
   t.equal(sha256(last().body), sha256(body));
   t.equal((await enforce.store.listAttempts()).length, 0, 'not treated as a login');
 });
+
+t.test('without publicUrl, Fleet\'s server_url is the proxy\'s own URL (learnt when it listens)', async (t) => {
+  const own = await proxy({ publicUrl: undefined });
+  t.equal(own.acsUrl, own.url + '/api/v1/fleet/sso/callback');
+  t.equal(p.acsUrl, 'https://fleet.example.test/api/v1/fleet/sso/callback');
+});

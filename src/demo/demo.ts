@@ -12,7 +12,7 @@ import { startProxy, type ProxyHandle, type ProxyMode } from '../proxy/server.js
 import { MemoryStore, type ProxyStore } from '../proxy/store.js';
 import { parseMetadata } from '../saml/index.js';
 import { startLanding, type LandingHandle } from './landing.js';
-import { DEFAULT_DEMO_PORTS, isPortInUseError, probePort, withPortFallback, type DemoPorts } from './ports.js';
+import { DEFAULT_DEMO_PORTS, withPortFallback, type DemoPorts } from './ports.js';
 import { DEMO_ENTITY_ID, DEMO_SCENARIOS, DEMO_USERS, demoFleetUsers, type DemoUser } from './scenarios.js';
 import { defaultStateDir, ensureStateDir, loadOrCreateDemoTls } from './state.js';
 
@@ -82,10 +82,6 @@ class NotifyingStore implements ProxyStore {
   }
 }
 
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 /** The fixture tenant with Fleet's demo entity ID added to the Fleet app's Identifiers. */
 export function demoIdpConfig(file: string): IdpConfig {
   const parsed = parseConfig(readFileSync(file, 'utf8'));
@@ -134,47 +130,31 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
 
     const inner = new MemoryStore();
     const store: ProxyStore = opts.onAttempt ? new NotifyingStore(inner, opts.onAttempt) : inner;
-    let idp: MockIdpHandle | undefined;
-    let proxy: ProxyHandle | undefined;
-    let idpPort = ports.idp;
-    // The proxy's URL must be known before it starts (Fleet's server_url, the IdP's reply URL): probe its port first and
-    // start over on a free one if another process took it in between.
-    for (let round = 0; !proxy; round++) {
-      const proxyPort = await probePort(host, round === 0 ? ports.proxy : 0);
-      const adminPort = await probePort(host, round === 0 ? ports.admin : 0);
-      const publicUrl = `https://${urlHost(host)}:${proxyPort}`;
-      const acsUrl = `${publicUrl}/api/v1/fleet/sso/callback`;
-      const startedIdp = await withPortFallback(idpPort, (port) => startMockIdp({
-        config: idpConfig, host, port, keys: idpKeys.keys, extraReplyUrls: [acsUrl], logger: childLogger(log, 'mock-idp'),
-      }));
-      idpPort = Number(new URL(startedIdp.url).port);
-      try {
-        const res = await fetch(startedIdp.metadataUrl, { signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`the mock IdP's metadata answered HTTP ${res.status}`);
-        const metadataXml = await res.text();
-        fleet.configure({ serverUrl: publicUrl, metadataXml });
-        proxy = await startProxy({
-          upstream: fleet.url,
-          listen: { host, port: proxyPort },
-          tls: { cert: tls.certPem, key: tls.keyPem },
-          metadata: parseMetadata(metadataXml),
-          entityId: DEMO_ENTITY_ID,
-          publicUrl,
-          mode,
-          adminListen: { host, port: adminPort },
-          store,
-          logger: log?.child({ component: 'proxy' }),
-          quietAgentLogs: true,
-        });
-        idp = startedIdp;
-      } catch (e) {
-        await startedIdp.close();
-        if (!isPortInUseError(e) || round >= 2) throw e;
-      }
-    }
-    const idpHandle = idp!;
-    closers.push(() => idpHandle.close());
-    closers.push(() => proxy!.close());
+    const idp: MockIdpHandle = await withPortFallback(ports.idp, (port) => startMockIdp({
+      config: idpConfig, host, port, keys: idpKeys.keys, logger: childLogger(log, 'mock-idp'),
+    }));
+    closers.push(() => idp.close());
+    const res = await fetch(idp.metadataUrl, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`the mock IdP's metadata answered HTTP ${res.status}`);
+    const metadataXml = await res.text();
+    // The proxy's own URL is Fleet's server_url; the proxy learns it when it listens, then Fleet and the IdP are told.
+    const fixedPorts = { proxy: ports.proxy, admin: ports.admin };
+    const proxy: ProxyHandle = await withPortFallback(fixedPorts.proxy, (port) => startProxy({
+      upstream: fleet.url,
+      listen: { host, port },
+      tls: { cert: tls.certPem, key: tls.keyPem },
+      metadata: parseMetadata(metadataXml),
+      entityId: DEMO_ENTITY_ID,
+      mode,
+      adminListen: { host, port: port === 0 ? 0 : fixedPorts.admin },
+      store,
+      logger: log?.child({ component: 'proxy' }),
+      quietAgentLogs: true,
+    }));
+    closers.push(() => proxy.close());
+    idp.addReplyUrls([proxy.acsUrl]);
+    fleet.configure({ serverUrl: proxy.url, metadataXml });
+    const idpHandle = idp;
     if (!proxy.adminUrl) throw new Error('the proxy started without its admin listener');
     const adminUrl = proxy.adminUrl;
 

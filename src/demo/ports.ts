@@ -1,4 +1,4 @@
-// Fixed demo ports that fall back to a free one when taken: probe a port, or start a server and retry on port 0.
+// Fixed demo ports that fall back to a free one when taken: start a server and retry on port 0 (or probe a port).
 import net from 'node:net';
 
 /** The ports a newcomer can bookmark; any that is taken falls back to a free one. */

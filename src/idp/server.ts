@@ -56,6 +56,8 @@ export interface MockIdpHandle {
   loginUrl: string;
   entityId: string;
   tenantId: string;
+  /** registers more reply URLs for every app (a server started after the IdP, on a port learnt late) */
+  addReplyUrls: (urls: string[]) => void;
   close: () => Promise<void>;
 }
 
@@ -95,7 +97,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
   if (!LOOPBACK.has(host) && !opts.allowRemote) {
     throw new Error(`the MOCK IdP signs anything asked of it: refusing to listen on ${host} without allowRemote (--allow-remote)`);
   }
-  const config = opts.extraReplyUrls?.length ? withExtraReplyUrls(opts.config, opts.extraReplyUrls) : opts.config;
+  let config = opts.extraReplyUrls?.length ? withExtraReplyUrls(opts.config, opts.extraReplyUrls) : opts.config;
   const tenantId = opts.tenantId ?? config.tenantId;
   const keys = opts.keys ?? loadTestKeys();
   const now = opts.now ?? (() => new Date());
@@ -259,6 +261,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     loginUrl: `${tenantUrl}/saml2`,
     entityId: `https://sts.windows.net/${tenantId}/`,
     tenantId,
+    addReplyUrls: (urls) => { config = withExtraReplyUrls(config, urls); },
     close: async () => { await app.close(); },
   };
 }

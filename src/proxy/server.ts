@@ -11,7 +11,7 @@ import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
 import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
 import { registerPassthrough } from './passthrough.js';
 import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
-import { registerSso, SSO_LIMITS } from './sso.js';
+import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
 import { startAdmin } from './admin.js';
 
@@ -37,8 +37,8 @@ export interface ProxyOptions {
   metadata: MetadataInput;
   /** Fleet's sso_settings.entity_id (default "fleet") */
   entityId?: string;
-  /** Fleet's server_url as users reach it */
-  publicUrl: string;
+  /** Fleet's server_url as users reach it (default: the proxy's own URL once it listens) */
+  publicUrl?: string;
   /** Fleet's server.url_prefix */
   urlPrefix?: string;
   mode?: ProxyMode;
@@ -106,11 +106,13 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
   } catch {
     problems.push(`upstream: not a URL: "${String(o.upstream)}"`);
   }
-  try {
-    const u = new URL(o.publicUrl);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push('publicUrl: must be an http(s) URL');
-  } catch {
-    problems.push(`publicUrl: not a URL: "${o.publicUrl}"`);
+  if (o.publicUrl !== undefined) {
+    try {
+      const u = new URL(o.publicUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') problems.push('publicUrl: must be an http(s) URL');
+    } catch {
+      problems.push(`publicUrl: not a URL: "${o.publicUrl}"`);
+    }
   }
   if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
   if (o.mode && o.mode !== 'observe' && o.mode !== 'enforce') problems.push(`mode: observe or enforce, got "${String(o.mode)}"`);
@@ -172,16 +174,18 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   });
 
   const now = o.now ?? (() => new Date());
-  await app.register(async (scope) => registerSso(scope, {
+  // without publicUrl, Fleet's server_url is the proxy's own URL: filled in once it listens, before any request
+  const sso: SsoContext = {
     upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now,
     entityId: o.entityId ?? 'fleet',
-    publicUrl: o.publicUrl,
+    publicUrl: o.publicUrl ?? '',
     allowIdpInitiated: o.allowIdpInitiated ?? false,
     logSaml: o.logSaml ?? false,
     maskNameId: o.maskNameId ?? false,
     sessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
     log,
-  }));
+  };
+  await app.register(async (scope) => registerSso(scope, sso));
   await app.register(async (scope) => registerPassthrough(scope, { upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure } }));
 
   let admin: { url: string; close(): Promise<void> } | null = null;
@@ -198,7 +202,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   }
   const server = app.server as Server;
   const url = boundUrl(scheme, listen, server);
-  const acsUrl = fleetUrl(o.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback');
+  sso.publicUrl ||= url;
+  const acsUrl = fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback');
   log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 
   let closed = false;
