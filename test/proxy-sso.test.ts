@@ -209,3 +209,19 @@ t.test('callback bytes: byte for byte in observe, bounded; oversize blocked in e
   t.equal(JSON.parse(r3.body.toString()).error.code, 'EDGE_BODY_TOO_LARGE');
   t.equal(up.seen.length, n, 'nothing forwarded');
 });
+
+t.test('the recorded AuthnRequest\'s lint findings travel with the attempt it started', async (t) => {
+  const { sim, proxy } = await setup(t, 'observe');
+  const goodServerUrl = proxy.acsUrl.replace('/api/v1/fleet/sso/callback', '');
+  sim.configure({ serverUrl: goodServerUrl + '/elsewhere' });
+  const init = await request(proxy.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  const staleCookie = String(init.headers['set-cookie']).split(';')[0];
+  await init.body.dump();
+  sim.configure({ serverUrl: goodServerUrl });
+  const { body } = await manualFlow(proxy.url, 'alice@contoso.example');
+  await postCallback(proxy.url, body, staleCookie);
+  const a = await latest(proxy);
+  t.equal(a.session.known, true, 'correlated with the recorded AuthnRequest');
+  t.ok(a.findings.some((f) => f.code === 'SAML_FLEET_AUTHN_ACS_MISMATCH'), 'the AuthnRequest ACS mismatch is on the attempt');
+  t.ok(a.findings.some((f) => f.code === 'SAML_IRT_MISMATCH'), 'and the response answers another request');
+});

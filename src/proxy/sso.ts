@@ -269,7 +269,8 @@ async function handleCallback(
       : [];
     const attempt: Attempt = {
       id: String(request.id), time: now.toISOString(), flow, mode: ctx.mode, verdict,
-      findings: [...findings, ...extra],
+      // what was wrong with the AuthnRequest Fleet issued travels with the attempt it started
+      findings: [...findings, ...(rec?.findings ?? []).filter((f) => !findings.some((g) => g.code === f.code)), ...extra],
       fleet: { predicted, actual, answer }, action, nameId,
       session: { cookie: cookieSid !== null, known: rec !== null, authnRequest: rec },
       client: { ip: peer, userAgent: ua },
