@@ -225,3 +225,25 @@ t.test('the recorded AuthnRequest\'s lint findings travel with the attempt it st
   t.ok(a.findings.some((f) => f.code === 'SAML_FLEET_AUTHN_ACS_MISMATCH'), 'the AuthnRequest ACS mismatch is on the attempt');
   t.ok(a.findings.some((f) => f.code === 'SAML_IRT_MISMATCH'), 'and the response answers another request');
 });
+
+t.test('enforce: a SAMLResponse in the query string (Go\'s FormValue reads it when the body has none) is judged too', async (t) => {
+  const { proxy, callbacks } = await setup(t, 'enforce');
+  const { cookie, body } = await manualFlow(proxy.url, 'alice@contoso.example');
+  const value = new URLSearchParams(body).get('SAMLResponse') as string;
+  const forged = Buffer.from(Buffer.from(value, 'base64').toString('utf8').replace(/alice@contoso\.example/g, 'admin@contoso.example')).toString('base64');
+  const before = callbacks();
+  const r = await request(`${proxy.url}/api/v1/fleet/sso/callback?SAMLResponse=${encodeURIComponent(forged)}`, {
+    method: 'POST', body: 'RelayState=%2F', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', cookie },
+  });
+  t.equal(r.statusCode, 403, 'blocked');
+  await r.body.dump();
+  t.equal(callbacks(), before, 'Fleet never saw it');
+  t.ok((await latest(proxy)).findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH'));
+  // the same route with the genuine value in the query is judged on that value and passes
+  const ok = await request(`${proxy.url}/api/v1/fleet/sso/callback?SAMLResponse=${encodeURIComponent(value)}`, {
+    method: 'POST', body: '', headers: { 'content-type': 'text/plain', accept: 'application/json', cookie },
+  });
+  await ok.body.dump();
+  t.equal((await latest(proxy)).findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH'), false);
+  t.equal(callbacks(), before + 1, 'forwarded');
+});

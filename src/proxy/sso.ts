@@ -190,6 +190,26 @@ function formField(body: Buffer, name: string): string | null {
   }
 }
 
+/**
+ * The message Fleet will read, as Go's Request.FormValue finds it: the urlencoded body's SAMLResponse, else the
+ * query string's (a body of another type is not parsed at all). Judging only the body would let a SAMLResponse in
+ * the query slip past enforce mode.
+ */
+export function fleetsView(body: Buffer, contentType: string | string[] | undefined, url: string): Buffer {
+  const type = (Array.isArray(contentType) ? contentType[0] : contentType ?? '').split(';')[0].trim().toLowerCase();
+  const isForm = type === 'application/x-www-form-urlencoded';
+  if (isForm && formField(body, 'SAMLResponse') !== null) return body;
+  const q = url.indexOf('?');
+  const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
+  const fromQuery = query?.getAll('SAMLResponse') ?? [];
+  if (fromQuery.length === 0) return isForm ? body : Buffer.alloc(0);
+  const form = new URLSearchParams();
+  for (const v of fromQuery) form.append('SAMLResponse', v);
+  const relay = query?.get('RelayState');
+  if (relay !== null && relay !== undefined) form.append('RelayState', relay);
+  return Buffer.from(form.toString(), 'latin1');
+}
+
 const SIGNATURE_TRUST = new Set(['SAML_SIG_INVALID', 'SAML_SIG_UNTRUSTED_KEY']);
 
 async function handleCallback(
@@ -221,7 +241,8 @@ async function handleCallback(
       const relay = formField(bytes, 'RelayState');
       if (relay) rec = await ctx.store.takeAuthnRequest('relay:' + relay);
     }
-    const analyze = (): Promise<AnalysisReport> => analyzeResponse(bytes, {
+    const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl);
+    const analyze = (): Promise<AnalysisReport> => analyzeResponse(input, {
       metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl,
       extraAudiences: [ctx.publicUrl.replace(/\/+$/, ''), ctx.publicUrl.replace(/\/+$/, '') + ctx.urlPrefix],
       now, requestId: rec?.request.id ?? undefined, allowIdpInitiated: ctx.allowIdpInitiated,
