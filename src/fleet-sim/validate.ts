@@ -1,5 +1,6 @@
 // fleet-sim's callback validation: @node-saml/node-saml for the signature, plus the rules Fleet adds on top (FLEET.md "What the callback checks").
-import { DOMParser } from '@xmldom/xmldom';
+import { parseXmlSafely } from '../saml/xml.js';
+import { DEFAULT_LIMITS } from '../saml/types.js';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { SimMetadata } from './metadata.js';
 
@@ -57,11 +58,10 @@ function child(parent: Element | null | undefined, ns: string, local: string): E
   return parent ? children(parent, ns, local)[0] ?? null : null;
 }
 
+/** Fleet's XML rules (no DTD, depth ≤ 100, ≤ 5000 elements) through the engine's bounded parser. */
 function parse(xml: string): Element | null {
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return null;
-  let bad = false;
-  const doc = new DOMParser({ errorHandler: { error: () => { bad = true; }, fatalError: () => { bad = true; } } }).parseFromString(xml, 'text/xml');
-  return bad || !doc?.documentElement ? null : doc.documentElement;
+  const r = parseXmlSafely(xml, DEFAULT_LIMITS);
+  return r.ok ? r.doc.documentElement : null;
 }
 
 function fail(reason: RejectReason, detail: string): ValidateResult {
