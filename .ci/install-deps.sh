@@ -5,6 +5,7 @@ PACKAGES=(
   xmlsec1          # test/idp-interop.test.ts: xmlsec1 --verify
   python3-pysaml2  # test/idp-interop.test.ts: pysaml2 as an SP
   chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
+  redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
