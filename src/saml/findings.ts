@@ -382,6 +382,11 @@ export const CATALOGUE = {
     title: 'Assertion was already used',
     remedy: 'This assertion ID was seen before while still valid: a captured response is being replayed (Fleet keeps no replay cache). If a user double-submitted, they simply log in again.',
   },
+  SAML_REPLAY_STATE_UNAVAILABLE: {
+    severity: 'warning',
+    title: 'Replay cache and recorded AuthnRequests could not be reached',
+    remedy: 'samlscope\'s shared state (Redis, --redis-url) did not answer, so this callback was judged without its AuthnRequest and without the replay check. Observe mode forwards it; enforce mode blocks SSO callbacks (EDGE_STATE_UNAVAILABLE) until Redis answers again. Check the Redis server and the network path to it; the admin listener\'s /healthz names the reason.',
+  },
 
   // --- FLEET: Fleet-specific outcomes and disagreements
   SAML_FLEET_SECOND_OPINION_REJECTS: {
