@@ -1,50 +1,222 @@
-// Everything that is not an SSO request: @fastify/http-proxy (HTTP and websockets) to Fleet, bytes and headers untouched.
-import type { FastifyInstance } from 'fastify';
-import httpProxy from '@fastify/http-proxy';
-import type { Agent } from 'undici';
-import { clientResponseHeaders, hasRequestBody, onUpstreamError, sendEdge, upstreamRequestHeaders, upstreamWsHeaders, type ForwardSettings, type UpstreamTls } from './forward.js';
+// The hot path for everything that is not an SSO request: Node http straight to undici (HTTP) and a raw tunnel (websockets), bytes untouched.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { Agent, Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { forwardedFor } from './client-ip.js';
+import { classifyUpstreamError, EDGE_ERRORS, renderEdge, type EdgeCode } from './edge-errors.js';
+import { hasRequestBody, type ForwardSettings, type UpstreamTls } from './forward.js';
+import { isAgentPath } from './paths.js';
 
 export interface PassthroughOptions extends ForwardSettings {
   upstream: URL;
   agent: Agent;
   tls: UpstreamTls;
+  /** request ids shared with the SSO side (`<boot>-<seq>`) */
+  nextId: () => string;
+  logger?: Logger;
+  /** no per-request log line for agent traffic */
+  quietAgentLogs?: boolean;
+  /** called once per forwarded request (metrics); keep it cheap */
+  onDone?: (r: { method: string; url: string; status: number; ms: number }) => void;
 }
 
-const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS', 'TRACE'];
-const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+export interface Passthrough {
+  /** an http 'request' listener for a non-SSO request */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** an http 'upgrade' listener: websockets tunnel to Fleet once Fleet answers 101 */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** cuts the open tunnels */
+  close(): void;
+}
 
-export async function registerPassthrough(app: FastifyInstance, o: PassthroughOptions): Promise<void> {
-  const rewriteRequestHeaders = upstreamRequestHeaders.bind(null, o);
-  await app.register(httpProxy, {
-    upstream: o.upstream.origin,
-    // never a parametric prefix / rewritePrefix: the whole path goes to Fleet as the client sent it
-    prefix: '',
-    httpMethods: METHODS,
-    websocket: true,
-    disableRequestLogging: true,
-    internalRewriteLocationHeader: false,
-    undici: o.agent as never,
-    replyOptions: {
-      rewriteHeaders: clientResponseHeaders as never,
-    },
-    wsClientOptions: {
-      rewriteRequestHeaders: (_headers: unknown, request: never) => upstreamWsHeaders(o, request),
-      rejectUnauthorized: !o.tls.insecure,
-      ...(o.tls.ca ? { ca: o.tls.ca } : {}),
-      // the client's own Sec-WebSocket-Extensions are not forwarded; no compression keeps frames as they are
-      perMessageDeflate: false,
-    } as never,
-    wsServerOptions: { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 },
-    handler: (request, reply) => {
-      if (BODYLESS.has(request.raw.method ?? '') && hasRequestBody(request.raw.headers)) {
-        return sendEdge(reply, 'EDGE_BODY_NOT_ALLOWED', { close: true });
-      }
-      // the raw URL (query string byte for byte), not http-proxy's re-encoded one
-      return reply.from(request.raw.url, {
-        rewriteHeaders: clientResponseHeaders as never,
-        rewriteRequestHeaders: rewriteRequestHeaders as never,
-        onError: onUpstreamError as never,
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
+/** never forwarded (hop-by-hop, RFC 9110 §7.6.1; undici refuses some), or set by the proxy itself */
+const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
+  'proxy-authorization', 'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip']);
+/** a websocket handshake keeps Connection / Upgrade / Sec-WebSocket-* (the tunnel is end to end) */
+const DROP_WS = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'expect', 'proxy-authorization',
+  'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip', 'content-length']);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
+
+/**
+ * Request headers for Fleet as a flat [name, value, ...] list, in the client's order and spelling: hop-by-hop dropped,
+ * Host kept, X-Forwarded-For / X-Real-IP from the real peer (a client's own chain only via trusted proxies).
+ */
+export function forwardHeaderList(s: ForwardSettings, req: IncomingMessage, drop: ReadonlySet<string> = DROP_REQUEST): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let host: string | undefined;
+  let xff: string[] | undefined;
+  let proto: string | undefined;
+  let trueClientIp: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if (lower === 'true-client-ip') { (trueClientIp ??= []).push(name, raw[i + 1]); continue; }
+    if (lower === 'x-forwarded-proto') { proto ??= raw[i + 1]; continue; }
+    if (drop.has(lower)) {
+      if (lower === 'host') host ??= raw[i + 1];
+      else if (lower === 'x-forwarded-for') (xff ??= []).push(raw[i + 1]);
+      continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  if (host !== undefined) out.push('host', host);
+  const fwd = forwardedFor(req.socket.remoteAddress, xff, s.trusted);
+  out.push('x-forwarded-for', fwd.xff, 'x-real-ip', fwd.clientIp);
+  if (fwd.peerTrusted) {
+    if (trueClientIp) out.push(...trueClientIp);
+    out.push('x-forwarded-proto', proto ?? s.scheme);
+  } else {
+    out.push('x-forwarded-proto', s.scheme);
+  }
+  return out;
+}
+
+/** Fleet's response headers as they are, minus the hop-by-hop ones Node sets itself. */
+function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  for (const h of DROP_RESPONSE) if (headers[h] !== undefined) delete headers[h];
+  return headers;
+}
+
+function writeEdge(req: IncomingMessage, res: ServerResponse, code: EdgeCode, id: string, close = false): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const r = renderEdge(code, id, req.headers.accept);
+  const headers: http.OutgoingHttpHeaders = { 'content-type': r.contentType, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(r.body) };
+  if (close) headers.connection = 'close';
+  res.writeHead(EDGE_ERRORS[code].status, headers);
+  res.end(req.method === 'HEAD' ? undefined : r.body);
+}
+
+/** undici refuses some request targets before connecting: those are the client's fault. */
+function requestTargetProblem(err: unknown): EdgeCode | null {
+  const e = err as { code?: string; message?: string };
+  if (e?.code !== 'UND_ERR_INVALID_ARG') return null;
+  return /invalid characters|relative path|path must/i.test(e.message ?? '') ? 'EDGE_BAD_PATH' : 'EDGE_BAD_REQUEST';
+}
+
+export function createPassthrough(o: PassthroughOptions): Passthrough {
+  const origin = o.upstream.origin;
+  const log = o.logger;
+  const tunnels = new Set<Duplex>();
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const start = log || o.onDone ? performance.now() : 0;
+    const method = req.method ?? 'GET';
+    if (BODYLESS.has(method) && hasRequestBody(req.headers)) {
+      writeEdge(req, res, 'EDGE_BODY_NOT_ALLOWED', o.nextId(), true);
+      return;
+    }
+    let id: string | undefined;
+    const reqId = () => (id ??= o.nextId());
+    const headers = forwardHeaderList(o, req);
+    const hasBody = !BODYLESS.has(method) && hasRequestBody(req.headers);
+    if (log || o.onDone) {
+      res.once('finish', () => {
+        const ms = performance.now() - start;
+        o.onDone?.({ method, url: req.url ?? '/', status: res.statusCode, ms });
+        if (log && !(o.quietAgentLogs && isAgentPath(req.url ?? ''))) {
+          log.info({ reqId: reqId(), req: { method, url: req.url }, res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
+        }
       });
+    }
+    const opts: Dispatcher.RequestOptions = {
+      origin,
+      path: req.url ?? '/',
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body: hasBody ? req : null,
+    };
+    const onError = (err: unknown) => {
+      if (res.headersSent) { res.destroy(); return; }
+      const target = requestTargetProblem(err);
+      const code = target ?? classifyUpstreamError(err);
+      if (!target) log?.warn({ reqId: reqId(), err, edge: code }, 'upstream failed');
+      writeEdge(req, res, code, reqId(), target === 'EDGE_BAD_REQUEST');
+    };
+    try {
+      o.agent.stream(opts, ({ statusCode, headers: h }) => {
+        res.writeHead(statusCode, responseHeaders(h as Record<string, string | string[] | undefined>));
+        return res;
+      }, (err) => { if (err) onError(err); });
+    } catch (err) {
+      onError(err);
+    }
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const fail = (code: EdgeCode) => {
+      if (socket.destroyed) return;
+      const r = renderEdge(code, o.nextId(), req.headers.accept);
+      socket.end(`HTTP/1.1 ${EDGE_ERRORS[code].status} ${http.STATUS_CODES[EDGE_ERRORS[code].status]}\r\nContent-Type: ${r.contentType}\r\n` +
+        `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(r.body)}\r\nConnection: close\r\n\r\n${r.body}`);
+    };
+    // only websockets are tunnelled: any other Upgrade would turn the connection into a pipe that skips interception
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || req.method !== 'GET' || hasRequestBody(req.headers)) {
+      fail('EDGE_BAD_REQUEST');
+      return;
+    }
+    const headers = forwardHeaderList(o, req, DROP_WS);
+    const mod = o.upstream.protocol === 'https:' ? https : http;
+    const up = mod.request({
+      host: o.upstream.hostname.replace(/^\[|\]$/g, ''),
+      port: o.upstream.port || (o.upstream.protocol === 'https:' ? 443 : 80),
+      method: 'GET',
+      path: req.url ?? '/',
+      headers: headers as unknown as http.OutgoingHttpHeaders,
+      agent: false,
+      setHost: false,
+      ...(o.upstream.protocol === 'https:' ? { servername: o.upstream.hostname, rejectUnauthorized: !o.tls.insecure, ...(o.tls.ca ? { ca: o.tls.ca } : {}) } : {}),
+    });
+    const onClientGone = () => up.destroy();
+    socket.once('close', onClientGone);
+    up.on('error', (err) => fail(classifyUpstreamError(err)));
+    // Fleet refused the upgrade: its answer goes back as is, then the connection closes
+    up.on('response', (res) => {
+      let headText = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
+      for (let i = 0; i < res.rawHeaders.length; i += 2) {
+        if (DROP_RESPONSE.has(res.rawHeaders[i].toLowerCase())) continue;
+        headText += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        socket.end(Buffer.concat([Buffer.from(`${headText}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
+      });
+    });
+    up.on('upgrade', (res, upSocket, upHead) => {
+      socket.off('close', onClientGone);
+      if (socket.destroyed) { upSocket.destroy(); return; }
+      let headText = `HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}\r\n`;
+      for (let i = 0; i < res.rawHeaders.length; i += 2) headText += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+      socket.write(headText + '\r\n');
+      if (upHead.length > 0) socket.write(upHead);
+      if (head.length > 0) upSocket.write(head);
+      const s = socket as Duplex & { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void };
+      s.setTimeout?.(0);
+      s.setNoDelay?.(true);
+      upSocket.setNoDelay(true);
+      upSocket.on('error', () => socket.destroy());
+      socket.on('error', () => upSocket.destroy());
+      upSocket.on('close', () => { socket.destroy(); tunnels.delete(socket); });
+      socket.on('close', () => { upSocket.destroy(); tunnels.delete(socket); });
+      tunnels.add(socket);
+      upSocket.pipe(socket);
+      socket.pipe(upSocket);
+    });
+    up.end();
+  }
+
+  return {
+    handle,
+    upgrade,
+    close() {
+      for (const s of tunnels) s.destroy();
+      tunnels.clear();
     },
-  });
+  };
 }

@@ -2,14 +2,15 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
+import https from 'node:https';
 import type { Logger } from 'pino';
 import { parseMetadata } from '../saml/index.js';
 import { parseTrustedProxies } from './client-ip.js';
 import { EdgeError } from './edge-errors.js';
 import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
 import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
-import { registerPassthrough } from './passthrough.js';
+import { createPassthrough } from './passthrough.js';
 import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
 import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
@@ -147,11 +148,29 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const classify = makeSsoClassifier(urlPrefix);
   const bootId = randomBytes(3).toString('hex');
   let seq = 0;
+  const nextId = () => `${bootId}-${(++seq).toString(36)}`;
+  // the hot path: requests that are not SSO requests never enter Fastify (see bench/README.md, "Where the time goes")
+  const pass = createPassthrough({ upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure }, nextId, logger: log, quietAgentLogs: o.quietAgentLogs });
 
   const app: FastifyInstance = Fastify({
     ...(log ? { loggerInstance: log } : { logger: false }),
     ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
-    genReqId: () => `${bootId}-${(++seq).toString(36)}`,
+    genReqId: nextId,
+    // Fastify's own server setup (lib/server.js), with SSO requests to Fastify and everything else to the pass-through
+    serverFactory: (fastifyHandler, fastifyOpts) => {
+      const opts = fastifyOpts as { https?: https.ServerOptions; http?: http.ServerOptions; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+      const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        if (classify(req.method, req.url ?? '/')) fastifyHandler(req, res);
+        else pass.handle(req, res);
+      };
+      const s = opts.https ? https.createServer(opts.https, route) : http.createServer(opts.http ?? {}, route);
+      s.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
+      s.requestTimeout = opts.requestTimeout ?? 0;
+      s.setTimeout(opts.connectionTimeout ?? 0);
+      if (opts.maxRequestsPerSocket) s.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      s.on('upgrade', pass.upgrade);
+      return s;
+    },
     logController: new LogController({ disableRequestLogging: o.quietAgentLogs ? (req: { url?: string }) => isAgentPath(req.url ?? '') : false }),
     // no proxy-side deadline on a request: Fleet's uploads have none and live queries take ~100 s
     connectionTimeout: 0,
@@ -186,7 +205,6 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     log,
   };
   await app.register(async (scope) => registerSso(scope, sso));
-  await app.register(async (scope) => registerPassthrough(scope, { upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure } }));
 
   let admin: { url: string; close(): Promise<void> } | null = null;
   try {
@@ -195,6 +213,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       admin = await startAdmin({ listen: o.adminListen ?? { host: '127.0.0.1', port: 0 }, store, metadata, mode, upstream: upstream.origin, logger: log });
     }
   } catch (e) {
+    pass.close();
     await app.close().catch(() => undefined);
     await agent.close().catch(() => undefined);
     metadata.close();
@@ -227,6 +246,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       closed = true;
       metadata.close();
       await admin?.close();
+      pass.close();
       await app.close();
       await agent.close().catch(() => undefined);
       if (!o.store) await store.close();
