@@ -7,5 +7,6 @@ import { checkCommand } from './check.js';
 import { decodeCommand } from './decode.js';
 import { loginCommand } from './login.js';
 import { fleetSimCommand } from './fleet-sim.js';
+import { preflightCommand } from './preflight.js';
 
-export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, idpCommand, checkCommand, decodeCommand, loginCommand, fleetSimCommand];
+export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, idpCommand, checkCommand, preflightCommand, decodeCommand, loginCommand, fleetSimCommand];

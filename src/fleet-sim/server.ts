@@ -275,6 +275,8 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
           enable_jit_provisioning: false,
           sso_server_url: s.ssoServerUrl ?? '',
         },
+        // fleet-sim has no Premium features (no JIT): it answers as Fleet Free does
+        license: { tier: 'free', expiration: '0001-01-01T00:00:00Z' },
       };
     });
 

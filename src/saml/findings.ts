@@ -142,6 +142,26 @@ export const CATALOGUE = {
     title: 'A metadata signing certificate has expired',
     remedy: `Entra keeps signing with an expired active certificate and Fleet rejects it. ${ENTRA_SSO} → SAML Certificates → New Certificate → Make certificate active, then update Fleet's metadata.`,
   },
+  SAML_META_UNREACHABLE: {
+    severity: 'error',
+    title: 'IdP metadata could not be fetched',
+    remedy: `Fleet fetches metadata_url each time a login starts (5 s timeout, no cache) and the login fails when it cannot. Use the "App Federation Metadata Url" from ${ENTRA_SSO} → SAML Certificates, make sure the Fleet server can reach it (DNS, firewall, outbound proxy), or paste the metadata XML into Fleet's Settings → Integrations → Single sign-on instead.`,
+  },
+  SAML_META_UNPARSEABLE: {
+    severity: 'error',
+    title: 'IdP metadata is not usable SAML 2.0 IdP metadata',
+    remedy: `Fleet needs an EntityDescriptor with an IDPSSODescriptor. Download the "Federation Metadata XML" (or use the App Federation Metadata Url) from ${ENTRA_SSO} → SAML Certificates; not the WS-Federation or OpenID document, not an HTML sign-in page.`,
+  },
+  SAML_META_NO_VALID_CERT: {
+    severity: 'error',
+    title: 'No metadata signing certificate is valid now',
+    remedy: `Fleet enforces the signing certificate's validity, so every login will fail. ${ENTRA_SSO} → SAML Certificates → New Certificate → Make certificate active, then update Fleet's metadata (metadata_url follows the rollover by itself).`,
+  },
+  SAML_META_CERT_VALID: {
+    severity: 'info',
+    title: 'A metadata signing certificate is valid',
+    remedy: `Nothing to do now. Entra warns 60, 30 and 7 days before expiry: plan the rollover in ${ENTRA_SSO} → SAML Certificates (New Certificate, make it active, update Fleet's metadata).`,
+  },
 
   // --- SIG: XML signatures and the keys behind them
   SAML_SIG_MISSING: {
@@ -438,6 +458,61 @@ export const CATALOGUE = {
     severity: 'warning',
     title: 'Fleet accepted a response samlscope rejected',
     remedy: 'Fleet\'s checks are laxer than samlscope\'s here (see the other findings), or Fleet is configured differently. Review each finding: the unsafe ones are why enforce mode exists.',
+  },
+  SAML_FLEET_ENTITY_ID_MISSING: {
+    severity: 'error',
+    title: 'Fleet has no SSO entity ID',
+    remedy: `Fleet sends entity_id as the AuthnRequest Issuer and Entra looks the app up by it (AADSTS700016 otherwise). Set Fleet's Settings → Integrations → Single sign-on → Entity ID to a URI (e.g. https://fleet.example.com/saml) and the same value in ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID).`,
+  },
+  SAML_FLEET_ENTITY_ID_NOT_URI: {
+    severity: 'warning',
+    title: 'Fleet\'s entity ID is not a URI',
+    remedy: `Entra sends Audience "spn:<Identifier>" when the Identifier is not a URI (e.g. "fleet" → "spn:fleet"), and Fleet compares the Audience exactly, so logins end in status=error. Use a URI on both sides: ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = e.g. https://fleet.example.com/saml, and the same value in Fleet's Settings → Integrations → Single sign-on → Entity ID.`,
+  },
+  SAML_FLEET_REPLY_URL: {
+    severity: 'info',
+    title: 'The Reply URL to register in Entra',
+    remedy: `${ENTRA_SSO} → Basic SAML Configuration → Reply URL (Assertion Consumer Service URL) = exactly this URL (scheme, host, port, path), marked Default; and Identifier (Entity ID) = Fleet's entity ID exactly. Fleet computes it from sso_server_url (or server_url) + url_prefix + /api/v1/fleet/sso/callback, never from the Host header.`,
+  },
+  SAML_FLEET_SERVER_URL_MISSING: {
+    severity: 'error',
+    title: 'Fleet has no server URL',
+    remedy: 'Fleet builds the ACS URL, the Destination and Recipient it expects from server_url. Set Settings → Organization settings → Fleet web address to the public URL browsers use (the samlscope proxy\'s when one stands in front).',
+  },
+  SAML_FLEET_METADATA_MISSING: {
+    severity: 'error',
+    title: 'Fleet has no IdP metadata',
+    remedy: `Fleet needs the IdP metadata to send its AuthnRequest and to trust signatures. Settings → Integrations → Single sign-on → Metadata URL = the "App Federation Metadata Url" from ${ENTRA_SSO} → SAML Certificates (or paste the Federation Metadata XML into Metadata).`,
+  },
+  SAML_FLEET_IDP_LOGIN_ENABLED: {
+    severity: 'info',
+    title: 'IdP-initiated login is allowed',
+    remedy: 'Fleet accepts unsolicited responses (My Apps, Entra\'s "Test" button). They cannot be tied to a login attempt and Fleet keeps no replay cache: turn enable_sso_idp_login off unless you need it, or run samlscope proxy in enforce mode to block replays.',
+  },
+  SAML_FLEET_IDP_LOGIN_DISABLED: {
+    severity: 'info',
+    title: 'IdP-initiated login is off',
+    remedy: `Logins started in Entra (My Apps tile, the "Test" button) end in status=error. Set ${ENTRA_SSO} → Basic SAML Configuration → Sign on URL to Fleet's login page so My Apps starts at Fleet, or enable Fleet's "Allow SSO login initiated by identity provider" (enable_sso_idp_login).`,
+  },
+  SAML_FLEET_JIT_INFO: {
+    severity: 'info',
+    title: 'Just-in-time user provisioning',
+    remedy: 'JIT provisioning is a Fleet Premium feature. Without it every SSO user must exist in Fleet first (Settings → Users → Add user, "Enable single sign-on", email = the NameID value) or the login ends in status=account_invalid. With it, roles come from FLEET_JIT_USER_ROLE_* claims.',
+  },
+  SAML_FLEET_TRUSTED_PROXIES_HINT: {
+    severity: 'info',
+    title: 'Something stands in front of Fleet: check server.trusted_proxies',
+    remedy: 'Fleet rate-limits the SSO callback per client IP and reads True-Client-IP / X-Real-IP / X-Forwarded-For only as server.trusted_proxies allows (Fleet ≥ 4.80.1). Set server.trusted_proxies (FLEET_SERVER_TRUSTED_PROXIES) to the address of the proxy in front (samlscope sets X-Forwarded-For itself), or every user shares the proxy\'s address.',
+  },
+  SAML_FLEET_LOGIN_OK: {
+    severity: 'info',
+    title: 'A headless login through Fleet and the mock IdP succeeded',
+    remedy: 'Nothing to do: Fleet issued a session token. Repeat it in CI with `samlscope login`.',
+  },
+  SAML_FLEET_LOGIN_FAILED: {
+    severity: 'error',
+    title: 'A headless login through Fleet and the mock IdP failed',
+    remedy: 'Fleet keeps the exact reason in its server log. Run samlscope proxy in front of Fleet and log in again to see the finding that explains it.',
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,0 +1,54 @@
+// `samlscope preflight`: compares Fleet's SSO settings with the IdP metadata and reports what will fail (exit 0 nothing, 1 something, 2 could not check).
+import { readFileSync } from 'node:fs';
+import { OptionReader, type CommandDef } from './options.js';
+import { DEFAULT_LOGIN_USER, preflight, PreflightError } from '../preflight/preflight.js';
+import { preflightJson, renderPreflight } from '../preflight/render.js';
+
+export const preflightCommand: CommandDef = {
+  name: 'preflight',
+  summary: "checks Fleet's SSO settings against the IdP metadata before go-live (exit 0 nothing will fail, 1 something will, 2 could not check)",
+  usage: 'samlscope preflight --fleet URL --api-token T [--metadata URL|FILE] [--idp URL] [--login-user EMAIL] [--insecure | --ca FILE] [--now ISO] [--timeout SECONDS] [--json]',
+  options: {
+    fleet: { type: 'string', value: 'URL', description: "where Fleet's API answers (with server.url_prefix, if any)" },
+    'api-token': { type: 'string', value: 'TOKEN', description: "a global admin's Fleet API token (reads GET /api/v1/fleet/config)" },
+    metadata: { type: 'string', value: 'URL|FILE', description: "IdP metadata to check instead of Fleet's metadata / metadata_url" },
+    idp: { type: 'string', value: 'URL', description: "samlscope's mock IdP: run a headless login (detected from the metadata otherwise)" },
+    'login-user': { type: 'string', value: 'EMAIL', description: 'who logs in through the mock IdP', default: DEFAULT_LOGIN_USER },
+    insecure: { type: 'boolean', description: 'do not verify TLS certificates of Fleet and the mock IdP' },
+    ca: { type: 'string', value: 'FILE', description: 'trust this CA certificate (PEM) too' },
+    now: { type: 'string', value: 'ISO-8601', description: 'the clock certificates are judged by (default: now)' },
+    timeout: { type: 'string', value: 'SECONDS', description: 'per request to Fleet and the mock IdP', default: '30' },
+    json: { type: 'boolean', description: 'print one JSON object' },
+  },
+  async run(args, io) {
+    const o = new OptionReader(args);
+    const fleet = o.url('fleet', true);
+    const apiToken = o.required('api-token', "a Fleet API token; SAMLSCOPE_API_TOKEN keeps it out of the process list");
+    const idp = o.url('idp');
+    const now = o.date('now');
+    const timeout = o.int('timeout', 1, 3600) ?? 30;
+    const caFile = o.str('ca');
+    let ca: string | undefined;
+    if (caFile) {
+      try { ca = readFileSync(caFile, 'utf8'); } catch (e) { o.problems.push(`--ca: cannot read ${caFile}: ${(e as Error).message}`); }
+    }
+    if (caFile && o.bool('insecure')) o.problems.push('--ca and --insecure: choose one');
+    o.check();
+    try {
+      const report = await preflight({
+        // as given: a trailing path is Fleet's url_prefix
+        fleetUrl: (o.str('fleet') as string).replace(/\/+$/, '') || (fleet?.toString() ?? ''),
+        apiToken, metadata: o.str('metadata'), idpUrl: idp ? o.str('idp') : undefined, loginUser: o.str('login-user'),
+        insecure: o.bool('insecure'), ca, now, timeoutMs: timeout * 1000,
+      });
+      io.stdout(o.bool('json') ? JSON.stringify(preflightJson(report)) + '\n' : renderPreflight(report));
+      return report.verdict === 'pass' ? 0 : 1;
+    } catch (e) {
+      if (e instanceof PreflightError) {
+        io.stderr(`samlscope preflight: could not check (${e.reason}): ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  },
+};
