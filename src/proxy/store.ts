@@ -12,16 +12,59 @@ export interface ProxyStore {
   /** newest first */
   listAttempts(limit?: number): Promise<Attempt[]>;
   getAttempt(id: string): Promise<Attempt | null>;
+  /** ok, or degraded with the reason (a shared backend that does not answer); bounded in time */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  backend: 'memory' | 'redis';
+  status: 'ok' | 'degraded';
+  /** why the state is degraded (the backend's last error); null when ok */
+  reason: string | null;
+}
+
+/**
+ * Thrown by a shared store whose backend does not answer (connection down, command timeout). The proxy keeps passing
+ * traffic: an SSO callback is then judged without its state (SAML_REPLAY_STATE_UNAVAILABLE) and blocked in enforce mode.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** An attempt holds the decoded XML: above this many bytes of JSON the XML is dropped from it (findings stay). */
+export const DEFAULT_ATTEMPT_MAX_BYTES = 256 * 1024;
+
+/**
+ * Keeps a stored attempt under maxBytes of JSON: first the decoded response and AuthnRequest XML go, then the engine's
+ * report (the findings, verdict and Fleet's answer always stay). Returns the JSON to store.
+ */
+export function boundedAttemptJson(a: Attempt, maxBytes: number): string {
+  let json = JSON.stringify(a);
+  if (Buffer.byteLength(json) <= maxBytes) return json;
+  const rec = a.session.authnRequest;
+  const slim: Attempt = {
+    ...a,
+    report: a.report ? { ...a.report, xml: null } : null,
+    session: { ...a.session, authnRequest: rec ? { ...rec, request: { ...rec.request, xml: '' } } : null },
+  };
+  json = JSON.stringify(slim);
+  if (Buffer.byteLength(json) <= maxBytes) return json;
+  return JSON.stringify({ ...slim, report: null });
 }
 
 export interface MemoryStoreLimits {
   authnRequests: number;
   assertions: number;
   attempts: number;
+  /** per attempt, as JSON (see boundedAttemptJson) */
+  attemptBytes: number;
 }
 
-export const DEFAULT_MEMORY_LIMITS: MemoryStoreLimits = { authnRequests: 10_000, assertions: 100_000, attempts: 500 };
+export const DEFAULT_MEMORY_LIMITS: MemoryStoreLimits = { authnRequests: 10_000, assertions: 100_000, attempts: 500, attemptBytes: DEFAULT_ATTEMPT_MAX_BYTES };
 
 /** Bounded in-memory store: the oldest entries are evicted first when a limit is reached; expired ones are ignored on access. */
 export class MemoryStore implements ProxyStore {
@@ -58,8 +101,10 @@ export class MemoryStore implements ProxyStore {
   }
 
   async addAttempt(a: Attempt): Promise<void> {
+    const json = JSON.stringify(a);
+    const kept = Buffer.byteLength(json) <= this.limits.attemptBytes ? a : JSON.parse(boundedAttemptJson(a, this.limits.attemptBytes)) as Attempt;
     this.attempts.delete(a.id);
-    this.attempts.set(a.id, a);
+    this.attempts.set(a.id, kept);
     while (this.attempts.size > this.limits.attempts) {
       const oldest = this.attempts.keys().next().value as string;
       this.attempts.delete(oldest);
@@ -75,6 +120,10 @@ export class MemoryStore implements ProxyStore {
 
   async getAttempt(id: string): Promise<Attempt | null> {
     return this.attempts.get(id) ?? null;
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { backend: 'memory', status: 'ok', reason: null };
   }
 
   async close(): Promise<void> {

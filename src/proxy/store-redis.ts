@@ -1,0 +1,234 @@
+// RedisStore: the proxy's state (AuthnRequests, replay cache, attempts) shared by several instances through Redis, every call bounded in time.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Attempt, RecordedAuthnRequest } from './attempt.js';
+import { boundedAttemptJson, DEFAULT_ATTEMPT_MAX_BYTES, MemoryStore, StoreUnavailableError, type ProxyStore, type StoreHealth } from './store.js';
+
+export interface RedisStoreOptions {
+  /** redis://[user:password@]host:port[/db] or rediss:// */
+  url: string;
+  /** every key starts with it (default "samlscope:"): several deployments can share one Redis */
+  prefix?: string;
+  /** attempts kept in the shared history (default 500) */
+  attempts?: number;
+  /** how long an attempt (with its decoded SAML) is kept (default 24 h) */
+  attemptTtlMs?: number;
+  /** per attempt, as JSON; above it the XML is dropped (default 256 KiB) */
+  attemptBytes?: number;
+  /** the longest any Redis call may take (default 1000 ms) */
+  commandTimeoutMs?: number;
+  /** connecting, and how long openRedisStore waits for the first connection (default 2000 ms) */
+  connectTimeoutMs?: number;
+  /** ok ↔ degraded transitions (for logs) */
+  onStateChange?: (health: StoreHealth) => void;
+  clock?: () => number;
+}
+
+export const REDIS_DEFAULTS = {
+  prefix: 'samlscope:',
+  attempts: 500,
+  attemptTtlMs: 24 * 3_600_000,
+  commandTimeoutMs: 1000,
+  connectTimeoutMs: 2000,
+} as const;
+
+/** GET and DEL as one step: a recorded AuthnRequest is used once, by whichever instance sees the callback first. */
+const TAKE = `local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v`;
+
+/** Store an attempt, put its id first in the history, drop (and delete) what falls off the end. */
+const ADD_ATTEMPT = `redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+local old = redis.call('LRANGE', KEYS[1], tonumber(ARGV[4]), -1)
+for _, id in ipairs(old) do redis.call('DEL', ARGV[5] .. id) end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return #old`;
+
+type Scripted = Redis & {
+  samlscopeTake(key: string): Promise<string | null>;
+  samlscopeAddAttempt(list: string, key: string, id: string, json: string, ttlMs: number, max: number, attemptPrefix: string): Promise<number>;
+};
+
+function hashKey(s: string): string {
+  return createHash('sha256').update(s).digest('base64url');
+}
+
+function message(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  return (e?.code ? `${e.code}: ` : '') + (e?.message ?? String(err));
+}
+
+/**
+ * Keys (all under the prefix): `authn:<sha256(session)>` (JSON, PX = Fleet's session validity, taken once),
+ * `replay:<sha256(assertion ID)>` (SET NX PX until NotOnOrAfter + skew), `attempt:<id>` (JSON, PX 24 h) and the
+ * list `attempts` (ids, newest first, trimmed to the limit). Session cookies and assertion IDs are stored hashed.
+ *
+ * When Redis does not answer, calls fail within commandTimeoutMs with StoreUnavailableError (no offline queue);
+ * attempts are then kept in a small local memory history, so the instance's admin listener still shows them.
+ */
+export class RedisStore implements ProxyStore {
+  readonly prefix: string;
+  private readonly client: Scripted;
+  private readonly local: MemoryStore;
+  private readonly attemptsMax: number;
+  private readonly attemptTtlMs: number;
+  private readonly attemptBytes: number;
+  private readonly timeoutMs: number;
+  private readonly clock: () => number;
+  private state: StoreHealth = { backend: 'redis', status: 'degraded', reason: 'not connected yet' };
+  private closed = false;
+
+  constructor(private readonly o: RedisStoreOptions) {
+    this.prefix = o.prefix ?? REDIS_DEFAULTS.prefix;
+    this.attemptsMax = o.attempts ?? REDIS_DEFAULTS.attempts;
+    this.attemptTtlMs = o.attemptTtlMs ?? REDIS_DEFAULTS.attemptTtlMs;
+    this.attemptBytes = o.attemptBytes ?? DEFAULT_ATTEMPT_MAX_BYTES;
+    this.timeoutMs = o.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs;
+    this.clock = o.clock ?? Date.now;
+    this.local = new MemoryStore({ attempts: Math.min(this.attemptsMax, 200), attemptBytes: this.attemptBytes }, this.clock);
+    const client = new Redis(o.url, {
+      commandTimeout: this.timeoutMs,
+      connectTimeout: o.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs,
+      // a dead Redis fails a call at once instead of queueing it: requests never wait for a reconnect
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+      lazyConnect: false,
+    });
+    client.defineCommand('samlscopeTake', { numberOfKeys: 1, lua: TAKE });
+    client.defineCommand('samlscopeAddAttempt', { numberOfKeys: 2, lua: ADD_ATTEMPT });
+    client.on('ready', () => this.setState('ok', null));
+    client.on('error', (err: unknown) => this.setState('degraded', message(err)));
+    client.on('close', () => { if (!this.closed) this.setState('degraded', this.state.status === 'degraded' && this.state.reason ? this.state.reason : 'connection to Redis closed'); });
+    this.client = client as Scripted;
+  }
+
+  /** resolves once connected or after timeoutMs (a Redis that is down does not stop the proxy from starting) */
+  async waitReady(timeoutMs: number): Promise<StoreHealth> {
+    if (this.client.status !== 'ready') {
+      await new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(timer); this.client.off('ready', done); resolve(); };
+        const timer = setTimeout(done, timeoutMs);
+        this.client.once('ready', done);
+      });
+    }
+    return { ...this.state };
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}${kind}:${id}`;
+  }
+
+  private setState(status: StoreHealth['status'], reason: string | null): void {
+    const changed = this.state.status !== status;
+    this.state = { backend: 'redis', status, reason };
+    if (changed) this.o.onStateChange?.({ ...this.state });
+  }
+
+  /** one Redis call, bounded by the command timeout even if the client's own timer does not fire */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.client.status !== 'ready') {
+      throw new StoreUnavailableError(`redis ${what}: ${this.state.reason ?? 'not connected'}`);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const v = await Promise.race([
+        fn(),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs + 100} ms`)), this.timeoutMs + 100); }),
+      ]);
+      if (this.state.status !== 'ok') this.setState('ok', null);
+      return v;
+    } catch (err) {
+      this.setState('degraded', message(err));
+      throw new StoreUnavailableError(`redis ${what}: ${message(err)}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async recordAuthnRequest(sessionId: string, req: RecordedAuthnRequest, ttlMs: number): Promise<void> {
+    await this.call('record', () => this.client.set(this.key('authn', hashKey(sessionId)), JSON.stringify(req), 'PX', Math.max(1, Math.round(ttlMs))));
+  }
+
+  async takeAuthnRequest(sessionId: string): Promise<RecordedAuthnRequest | null> {
+    const v = await this.call('take', () => this.client.samlscopeTake(this.key('authn', hashKey(sessionId))));
+    return v === null ? null : JSON.parse(v) as RecordedAuthnRequest;
+  }
+
+  async seenAssertion(assertionId: string, expiresAt: Date): Promise<boolean> {
+    const px = Math.max(1, Math.round(expiresAt.getTime() - this.clock()));
+    const r = await this.call('replay', () => this.client.set(this.key('replay', hashKey(assertionId)), '1', 'PX', px, 'NX'));
+    return r === null;
+  }
+
+  /** never throws: with Redis down the attempt goes to the local history */
+  async addAttempt(a: Attempt): Promise<void> {
+    const json = boundedAttemptJson(a, this.attemptBytes);
+    try {
+      await this.call('attempt', () => this.client.samlscopeAddAttempt(
+        this.key('list', 'attempts'), this.key('attempt', a.id), a.id, json, this.attemptTtlMs, this.attemptsMax, this.key('attempt', '')));
+    } catch {
+      await this.local.addAttempt(JSON.parse(json) as Attempt);
+    }
+  }
+
+  /** newest first: the shared history, plus what this instance kept locally while Redis was away */
+  async listAttempts(limit = this.attemptsMax): Promise<Attempt[]> {
+    const n = Math.max(0, Math.min(limit, this.attemptsMax));
+    const local = await this.local.listAttempts(n);
+    let shared: Attempt[];
+    try {
+      shared = await this.call('list', async () => {
+        const ids = await this.client.lrange(this.key('list', 'attempts'), 0, n - 1);
+        if (ids.length === 0) return [];
+        const docs = await this.client.mget(...ids.map((id) => this.key('attempt', id)));
+        return docs.filter((d): d is string => d !== null).map((d) => JSON.parse(d) as Attempt);
+      });
+    } catch {
+      return local;
+    }
+    if (local.length === 0) return shared;
+    return [...shared, ...local].sort((x, y) => (x.time < y.time ? 1 : x.time > y.time ? -1 : 0)).slice(0, n);
+  }
+
+  async getAttempt(id: string): Promise<Attempt | null> {
+    const mine = await this.local.getAttempt(id);
+    if (mine) return mine;
+    try {
+      const v = await this.call('get', () => this.client.get(this.key('attempt', id)));
+      return v === null ? null : JSON.parse(v) as Attempt;
+    } catch {
+      return null;
+    }
+  }
+
+  /** asks Redis (PING, bounded); degraded with the reason when it does not answer */
+  async health(): Promise<StoreHealth> {
+    try {
+      await this.call('ping', () => this.client.ping());
+    } catch {
+      // the state carries the reason
+    }
+    return { ...this.state };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.local.close();
+    if (this.client.status === 'ready') {
+      await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, this.timeoutMs))]);
+    }
+    this.client.disconnect();
+  }
+}
+
+/** A RedisStore that has tried to connect for up to connectTimeoutMs; it starts degraded (and keeps retrying) when Redis is down. */
+export async function openRedisStore(o: RedisStoreOptions): Promise<RedisStore> {
+  const store = new RedisStore(o);
+  await store.waitReady(o.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs);
+  return store;
+}
