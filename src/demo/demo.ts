@@ -75,6 +75,7 @@ class NotifyingStore implements ProxyStore {
   seenAssertion: ProxyStore['seenAssertion'] = (id, e) => this.inner.seenAssertion(id, e);
   listAttempts: ProxyStore['listAttempts'] = (l) => this.inner.listAttempts(l);
   getAttempt: ProxyStore['getAttempt'] = (id) => this.inner.getAttempt(id);
+  health: ProxyStore['health'] = () => this.inner.health();
   close: ProxyStore['close'] = () => this.inner.close();
   async addAttempt(a: Attempt): Promise<void> {
     await this.inner.addAttempt(a);
