@@ -120,7 +120,7 @@ t.test('metadata is read the way Fleet reads it: BOM accepted, inline before met
   const html = await loadPreflightMetadata(settings({ metadata: '<html><body>Sign in</body></html>' }));
   t.match(html, { kind: 'unparseable' });
   t.same(await loadPreflightMetadata(settings({ metadata: '', metadataUrl: '' })), { kind: 'missing' } satisfies MetadataOutcome);
-  await t.rejects(loadPreflightMetadata(settings(), 'no/such/file.xml'), { reason: 'metadata_unreadable' });
+  await t.rejects(loadPreflightMetadata(settings(), 'no/such/file.xml'), { name: 'PreflightError', reason: 'metadata_unreadable' });
   const file = await loadPreflightMetadata(settings(), 'fixtures/metadata/test-idp.xml');
   t.match(file, { kind: 'ok', source: { from: 'option' } });
 });

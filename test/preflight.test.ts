@@ -121,7 +121,7 @@ t.test('preflight against fleet-sim and the mock IdP', async (t) => {
   });
 
   t.test('wrong API token: PreflightError fleet_unauthorized, exit 2', async (t) => {
-    await t.rejects(preflight({ fleetUrl: sim.url, apiToken: 'wrong' }), { reason: 'fleet_unauthorized' });
+    await t.rejects(preflight({ fleetUrl: sim.url, apiToken: 'wrong' }), { name: 'PreflightError', reason: 'fleet_unauthorized' });
     const cmd = await runCommand(['--fleet', sim.url, '--api-token', 'wrong', '--json']);
     t.equal(cmd.code, 2);
     t.equal(cmd.out, '', 'nothing on stdout');
@@ -169,14 +169,14 @@ t.test('expired IdP signing cert: SAML_META_NO_VALID_CERT and a failing login', 
 
 t.test('could not check: Fleet unreachable and bad options exit 2', async (t) => {
   const dead = `http://127.0.0.1:${await freePort()}`;
-  await t.rejects(preflight({ fleetUrl: dead, apiToken: TOKEN }), { reason: 'fleet_unreachable' });
+  await t.rejects(preflight({ fleetUrl: dead, apiToken: TOKEN }), { name: 'PreflightError', reason: 'fleet_unreachable' });
   const cmd = await runCommand(['--fleet', dead, '--api-token', TOKEN]);
   t.equal(cmd.code, 2);
   t.match(cmd.err, /fleet_unreachable/);
   t.throws(() => parseCommandArgs(preflightCommand, ['--fleet'], {}), { name: 'UsageError' });
   await t.rejects(runCommand(['--api-token', TOKEN]), { name: 'UsageError', problems: [/--fleet: required/] });
-  await t.rejects(runCommand(['--fleet', dead]), { problems: [/--api-token: required/] });
-  await t.rejects(runCommand(['--fleet', dead, '--api-token', TOKEN, '--insecure', '--ca', 'certs/test-only-tls-localhost.cert.pem']), { problems: [/choose one/] });
-  await t.rejects(runCommand(['--fleet', dead, '--api-token', TOKEN, '--now', 'yesterday']), { problems: [/--now/] });
-  await t.rejects(preflight({ fleetUrl: dead, apiToken: TOKEN, metadata: 'no/such/file.xml' }), { reason: 'fleet_unreachable' }, 'Fleet is read first');
+  await t.rejects(runCommand(['--fleet', dead]), { name: 'UsageError', problems: [/--api-token: required/] });
+  await t.rejects(runCommand(['--fleet', dead, '--api-token', TOKEN, '--insecure', '--ca', 'certs/test-only-tls-localhost.cert.pem']), { name: 'UsageError', problems: [/choose one/] });
+  await t.rejects(runCommand(['--fleet', dead, '--api-token', TOKEN, '--now', 'yesterday']), { name: 'UsageError', problems: [/--now/] });
+  await t.rejects(preflight({ fleetUrl: dead, apiToken: TOKEN, metadata: 'no/such/file.xml' }), { name: 'PreflightError', reason: 'fleet_unreachable' }, 'Fleet is read first');
 });
