@@ -17,7 +17,11 @@ export interface AdminOptions {
 
 export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(): Promise<void> }> {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok', mode: o.mode, upstream: o.upstream, metadata: o.metadata.status() }));
+  // degraded: the shared state (Redis) does not answer; the proxy still passes all traffic
+  app.get('/healthz', async () => {
+    const store = await o.store.health();
+    return { status: store.status, ...(store.reason !== null ? { reason: `${store.backend}: ${store.reason}` } : {}), mode: o.mode, upstream: o.upstream, metadata: o.metadata.status(), store };
+  });
   app.get<{ Querystring: { limit?: string } }>('/api/attempts', async (request) => {
     const n = Number(request.query.limit ?? 100);
     const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100;
