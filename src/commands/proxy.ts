@@ -18,7 +18,7 @@ function readPem(o: OptionReader, name: string): Buffer | undefined {
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -32,7 +32,8 @@ export const proxyCommand: CommandDef = {
     'url-prefix': { type: 'string', value: 'PATH', description: 'Fleet\'s server.url_prefix' },
     mode: { type: 'string', value: 'observe|enforce', description: 'observe never changes a login; enforce blocks rejected callbacks and replays', default: 'observe' },
     'allow-idp-initiated': { type: 'boolean', description: 'Fleet allows IdP-initiated login (enable_sso_idp_login)' },
-    'admin-listen': { type: 'string', value: 'HOST:PORT', description: 'the admin listener (attempts API, health)', default: '127.0.0.1:9090' },
+    'admin-listen': { type: 'string', value: 'HOST:PORT', description: 'the admin listener (diagnostics UI, attempts API, /metrics, /healthz)', default: '127.0.0.1:9090' },
+    'admin-token': { type: 'string', value: 'TOKEN', description: 'required when --admin-listen is not loopback (16+ characters; bearer header or the UI\'s login form); better given as SAMLSCOPE_ADMIN_TOKEN' },
     'trusted-proxies': { type: 'string', multiple: true, value: 'CIDRs', description: 'comma-separated CIDRs whose X-Forwarded-For is believed' },
     'log-saml': { type: 'boolean', description: 'put raw SAML messages into the log (they are bearer tokens until they expire)' },
     'mask-nameid': { type: 'boolean', description: 'log NameIDs masked (a***@example.com)' },
@@ -69,6 +70,7 @@ export const proxyCommand: CommandDef = {
       mode: mode as ProxyOptions['mode'],
       allowIdpInitiated: o.bool('allow-idp-initiated'),
       adminListen: adminListen ?? { host: '127.0.0.1', port: 9090 },
+      adminToken: o.str('admin-token'),
       trustedProxies: o.list('trusted-proxies'),
       logSaml: o.bool('log-saml'),
       maskNameId: o.bool('mask-nameid'),
@@ -76,7 +78,7 @@ export const proxyCommand: CommandDef = {
     };
     if (upstream) {
       // the library's own checks (upstream path, trusted proxies ...) in the CLI's words
-      const names: Record<string, string> = { upstream: '--upstream', trustedProxies: '--trusted-proxies', publicUrl: '--public-url' };
+      const names: Record<string, string> = { upstream: '--upstream', trustedProxies: '--trusted-proxies', publicUrl: '--public-url', adminToken: '--admin-token' };
       for (const p of checkProxyOptions({ ...opts, publicUrl: opts.publicUrl || 'http://x', mode: 'observe', upstreamCa: undefined })) {
         const field = p.split(':', 1)[0];
         o.problems.push(`${names[field] ?? field}:${p.slice(field.length + 1)}`);

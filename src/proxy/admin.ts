@@ -1,10 +1,23 @@
-// The admin listener (loopback by default): attempts newest first, one attempt in full, health.
-import Fastify from 'fastify';
+// The admin listener (loopback by default; elsewhere only with a token): the diagnostics UI, the attempts JSON API, /metrics and /healthz.
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { summarizeAttempt } from './attempt.js';
 import type { MetadataSource } from './metadata-source.js';
+import type { ProxyMetrics } from './metrics.js';
 import type { ProxyStore } from './store.js';
+import { adminAccessProblem, authorized, isLoopbackHost, secretsEqual, sessionCookie } from './ui/access.js';
+import { exportBundle } from './ui/export.js';
+import { ADMIN_CSS, ADMIN_JS, SECURITY_HEADERS } from './ui/layout.js';
+import { applyFilter, detailPage, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
+
+/** What the UI needs to know about Fleet to write a `samlscope check` line (read when a page renders: the ACS URL is known once the proxy listens). */
+export interface AdminFleetInfo {
+  entityId: string;
+  acsUrl: string;
+  mdmAcsUrl: string;
+  allowIdpInitiated: boolean;
+}
 
 export interface AdminOptions {
   listen: { host: string; port: number };
@@ -13,15 +26,106 @@ export interface AdminOptions {
   mode: 'observe' | 'enforce';
   upstream: string;
   logger?: Logger;
+  /** required when listen.host is not loopback: bearer token or login cookie */
+  adminToken?: string;
+  /** served at /metrics when given */
+  metrics?: ProxyMetrics;
+  fleet?: () => AdminFleetInfo;
+  /** the effective configuration with secrets already masked (the Settings page) */
+  settings?: () => Record<string, unknown>;
+  now?: () => Date;
+  /** the attempts list's auto-refresh period (default 5 s) */
+  refreshMs?: number;
+}
+
+/** Paths served without the token: no SAML content behind them. */
+const OPEN = new Set(['/healthz', '/metrics', '/login', '/static/admin.css', '/static/admin.js']);
+const LIST_LIMIT = 500;
+
+function notFound(request: FastifyRequest, reply: FastifyReply) {
+  if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'NOT_FOUND', status: 404, title: 'No such attempt' } });
+  return reply.code(404).type('text/html; charset=utf-8').send(messagePage('Not found', 'No such attempt (the history keeps the most recent ones only).'));
 }
 
 export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(): Promise<void> }> {
-  const app = Fastify({ logger: false });
+  const problem = adminAccessProblem(o.listen.host, o.adminToken);
+  if (problem) throw new Error(`invalid admin options: ${problem}`);
+  const now = o.now ?? (() => new Date());
+  const token = o.adminToken || undefined;
+  const app = Fastify({ logger: false, bodyLimit: 4096 });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(k)) reply.header(k, v);
+    return payload;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?', 1)[0];
+    if (OPEN.has(path) || authorized(token, request.headers)) return;
+    reply.header('www-authenticate', 'Bearer realm="samlscope-admin"');
+    if (path.startsWith('/api/')) return reply.code(401).send({ error: { code: 'UNAUTHORIZED', status: 401, title: 'The admin token is required' } });
+    return reply.code(401).type('text/html; charset=utf-8').send(loginPage(false));
+  });
+
   // degraded: the shared state (Redis) does not answer; the proxy still passes all traffic
   app.get('/healthz', async () => {
     const store = await o.store.health();
     return { status: store.status, ...(store.reason !== null ? { reason: `${store.backend}: ${store.reason}` } : {}), mode: o.mode, upstream: o.upstream, metadata: o.metadata.status(), store };
   });
+  app.get('/metrics', async (_request, reply) => {
+    if (!o.metrics) return reply.code(404).type('text/plain').send('metrics are off\n');
+    return reply.type(o.metrics.contentType).send(await o.metrics.text());
+  });
+  app.get('/static/admin.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_CSS));
+  app.get('/static/admin.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_JS));
+
+  app.get('/login', async (_request, reply) => (token ? reply.type('text/html; charset=utf-8').send(loginPage(false)) : reply.redirect('/', 303)));
+  app.post<{ Body: { token?: unknown } }>('/login', async (request, reply) => {
+    if (!token) return reply.redirect('/', 303);
+    const given = typeof request.body?.token === 'string' ? request.body.token : '';
+    if (!secretsEqual(given, token)) {
+      o.logger?.warn({ event: 'admin.login_failed', client: request.ip }, 'admin login with a wrong token');
+      return reply.code(401).type('text/html; charset=utf-8').send(loginPage(true));
+    }
+    return reply.header('set-cookie', sessionCookie(token)).redirect('/', 303);
+  });
+
+  app.get<{ Querystring: Record<string, unknown> }>('/', async (request, reply) => {
+    const filter = readFilter(request.query);
+    const list = applyFilter(await o.store.listAttempts(LIST_LIMIT), filter);
+    return reply.type('text/html; charset=utf-8').send(listPage(list, filter, o.refreshMs ?? 5000));
+  });
+  app.get<{ Params: { id: string } }>('/attempts/:id', async (request, reply) => {
+    const a = await o.store.getAttempt(request.params.id);
+    if (!a) return notFound(request, reply);
+    const f = o.fleet?.() ?? { entityId: '?', acsUrl: '?', mdmAcsUrl: '?', allowIdpInitiated: false };
+    const s = o.metadata.status();
+    return reply.type('text/html; charset=utf-8').send(detailPage(a, {
+      entityId: f.entityId, acsUrl: a.flow === 'mdm' ? f.mdmAcsUrl : f.acsUrl, allowIdpInitiated: f.allowIdpInitiated,
+      metadataLocation: s.location, metadata: o.metadata.current(), now: now(),
+    }));
+  });
+  app.get<{ Params: { id: string }; Querystring: { unmasked?: string } }>('/attempts/:id/export', async (request, reply) => {
+    const a = await o.store.getAttempt(request.params.id);
+    if (!a) return notFound(request, reply);
+    // unmasked only for a caller who proved the token, or on a loopback-only listener
+    const unmasked = request.query.unmasked === '1' && (token ? authorized(token, request.headers) : isLoopbackHost(o.listen.host));
+    const name = `samlscope-attempt-${a.id.replace(/[^A-Za-z0-9-]/g, '_')}${unmasked ? '-UNMASKED' : ''}.json`;
+    return reply.type('application/json; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`)
+      .send(JSON.stringify(exportBundle(a, o.metadata.current(), { masked: !unmasked, now: now() }), null, 2) + '\n');
+  });
+  app.get<{ Params: { id: string } }>('/attempts/:id/response.xml', async (request, reply) => {
+    const a = await o.store.getAttempt(request.params.id);
+    if (!a?.report?.xml) return notFound(request, reply);
+    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="response-${a.id.replace(/[^A-Za-z0-9-]/g, '_')}.xml"`)
+      .header('content-security-policy', "default-src 'none'; sandbox").send(a.report.xml);
+  });
+  app.get('/metadata', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(metadataPage(o.metadata.current(), o.metadata.status(), now())));
+  app.get('/settings', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(settingsPage(o.settings?.() ?? { mode: o.mode, upstream: o.upstream })));
+
   app.get<{ Querystring: { limit?: string } }>('/api/attempts', async (request) => {
     const n = Number(request.query.limit ?? 100);
     const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100;
@@ -29,12 +133,14 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
   });
   app.get<{ Params: { id: string } }>('/api/attempts/:id', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
-    if (!a) return reply.code(404).send({ error: { code: 'NOT_FOUND', status: 404, title: 'No such attempt' } });
+    if (!a) return notFound(request, reply);
     return a;
   });
+  app.setNotFoundHandler((request, reply) => notFound(request, reply));
+
   await app.listen({ host: o.listen.host, port: o.listen.port });
   const port = (app.server.address() as AddressInfo).port;
-  const host = o.listen.host === '0.0.0.0' ? '127.0.0.1' : o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
-  o.logger?.info({ event: 'admin.started', url: `http://${host}:${port}` }, 'samlscope admin listening');
+  const host = o.listen.host === '0.0.0.0' ? '127.0.0.1' : o.listen.host === '::' ? '[::1]' : o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host;
+  o.logger?.info({ event: 'admin.started', url: `http://${host}:${port}`, token: token !== undefined }, 'samlscope admin listening');
   return { url: `http://${host}:${port}`, close: () => app.close() };
 }

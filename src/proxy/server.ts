@@ -15,6 +15,9 @@ import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
 import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
 import { startAdmin } from './admin.js';
+import { createMetrics } from './metrics.js';
+import { adminAccessProblem } from './ui/access.js';
+import { sanitizedSettings } from './ui/settings.js';
 
 export type ProxyMode = 'observe' | 'enforce';
 
@@ -47,6 +50,10 @@ export interface ProxyOptions {
   allowIdpInitiated?: boolean;
   /** the admin listener (default 127.0.0.1:0); false: none */
   adminListen?: ListenAddress | false;
+  /** the admin UI's token: required when adminListen is not loopback (bearer or login cookie) */
+  adminToken?: string;
+  /** Prometheus /metrics on the admin listener (default on) */
+  metrics?: boolean;
   /** CIDRs whose X-Forwarded-For / True-Client-IP are believed */
   trustedProxies?: string[];
   logger?: Logger;
@@ -118,6 +125,8 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
   if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
   if (o.mode && o.mode !== 'observe' && o.mode !== 'enforce') problems.push(`mode: observe or enforce, got "${String(o.mode)}"`);
   problems.push(...parseTrustedProxies(o.trustedProxies ?? []).problems.map((p) => `trustedProxies: ${p}`));
+  const adminProblem = o.adminListen === false ? null : adminAccessProblem((o.adminListen ?? { host: '127.0.0.1' }).host, o.adminToken);
+  if (adminProblem) problems.push(adminProblem);
   return problems;
 }
 
@@ -144,6 +153,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     onRefreshed: (md) => log?.info({ event: 'metadata.refreshed', entityId: md.entityId, certs: md.certs.map((c) => c.thumbprintSha1) }, 'IdP metadata refreshed'),
   });
   const store = o.store ?? new MemoryStore();
+  const metrics = o.metrics === false || o.adminListen === false ? undefined : createMetrics({ metadata, now: o.now });
   const agent = createUpstreamAgent({ ca: o.upstreamCa, insecure: o.upstreamInsecure });
   const classify = makeSsoClassifier(urlPrefix);
   const bootId = randomBytes(3).toString('hex');
@@ -203,14 +213,22 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     maskNameId: o.maskNameId ?? false,
     sessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
     log,
+    onAttempt: metrics ? (a) => metrics.attempt(a) : undefined,
   };
+  // metrics: only SSO requests enter Fastify, so this hook never runs on the pass-through path
+  if (metrics) app.addHook('onResponse', async (_request, reply) => metrics.response('sso', reply.statusCode));
   await app.register(async (scope) => registerSso(scope, sso));
 
   let admin: { url: string; close(): Promise<void> } | null = null;
   try {
     await app.listen({ host: listen.host, port: listen.port });
     if (o.adminListen !== false) {
-      admin = await startAdmin({ listen: o.adminListen ?? { host: '127.0.0.1', port: 0 }, store, metadata, mode, upstream: upstream.origin, logger: log });
+      admin = await startAdmin({
+        listen: o.adminListen ?? { host: '127.0.0.1', port: 0 }, store, metadata, mode, upstream: upstream.origin, logger: log,
+        adminToken: o.adminToken, metrics, now,
+        fleet: () => ({ entityId: sso.entityId, acsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback'), mdmAcsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/mdm/sso/callback'), allowIdpInitiated: sso.allowIdpInitiated }),
+        settings: () => sanitizedSettings(o, { publicUrl: sso.publicUrl, acsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback'), adminUrl: admin?.url ?? null }),
+      });
     }
   } catch (e) {
     pass.close();

@@ -49,6 +49,8 @@ export interface SsoContext {
   maskNameId: boolean;
   sessionTtlMs: number;
   log?: Logger;
+  /** called with every attempt as it is recorded (metrics) */
+  onAttempt?: (a: Attempt) => void;
 }
 
 /** a***@example.com: enough to recognise, not enough to harvest. */
@@ -299,6 +301,7 @@ async function handleCallback(
       bodyBytes, report,
     };
     void ctx.store.addAttempt(attempt).catch((err: Error) => request.log.error({ err }, 'storing the attempt failed'));
+    ctx.onAttempt?.(attempt);
     logAttempt(ctx, attempt, captured);
   };
 

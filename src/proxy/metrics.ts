@@ -1,0 +1,88 @@
+// Prometheus metrics of one proxy instance (its own prom-client Registry): SSO attempts, analysis and upstream time, status classes, metadata and cert expiry.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Attempt } from './attempt.js';
+import type { MetadataSource } from './metadata-source.js';
+
+export interface ProxyMetrics {
+  registry: Registry;
+  /** one recorded SSO attempt (verdict, codes, Fleet's outcome, analysis and upstream time) */
+  attempt(a: Attempt): void;
+  /** one answered request on the proxy listener: counts its status class only */
+  response(route: 'sso' | 'passthrough', status: number): void;
+  /** the Prometheus text exposition */
+  text(): Promise<string>;
+  contentType: string;
+}
+
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const DAY_MS = 86_400_000;
+
+/** Metrics for one proxy; the metadata gauges are read when scraped, nothing runs in between. */
+export function createMetrics(o: { metadata: MetadataSource; now?: () => Date }): ProxyMetrics {
+  const registry = new Registry();
+  const now = o.now ?? (() => new Date());
+  const attempts = new Counter({
+    name: 'samlscope_sso_attempts_total', help: 'SSO callbacks judged, by samlscope verdict, Fleet\'s actual outcome and flow',
+    labelNames: ['verdict', 'fleet_outcome', 'flow'] as const, registers: [registry],
+  });
+  const findings = new Counter({
+    name: 'samlscope_sso_findings_total', help: 'Findings reported on SSO attempts, by stable code and severity',
+    labelNames: ['code', 'severity'] as const, registers: [registry],
+  });
+  const analysis = new Histogram({
+    name: 'samlscope_sso_analysis_seconds', help: 'Time to judge one SSO callback (decode, verify, check)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
+  });
+  const upstream = new Histogram({
+    name: 'samlscope_upstream_seconds', help: 'Time Fleet took to answer, by route (SSO callbacks only: pass-through is not timed)',
+    labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+  });
+  const responses = new Counter({
+    name: 'samlscope_http_responses_total', help: 'Responses the proxy listener sent, by route kind and status class',
+    labelNames: ['route', 'class'] as const, registers: [registry],
+  });
+  // children made once: the per-request cost is one array index and one increment
+  const children = {
+    sso: CLASSES.map((c) => responses.labels('sso', c)),
+    passthrough: CLASSES.map((c) => responses.labels('passthrough', c)),
+  };
+  const md = o.metadata;
+  new Gauge({
+    name: 'samlscope_metadata_fetch_ok', help: '1 when the last IdP metadata load or refresh succeeded, 0 when it failed (the last good copy stays in use)',
+    labelNames: ['source'] as const, registers: [registry],
+    collect() { const s = md.status(); this.reset(); this.labels(s.source).set(s.lastError === null ? 1 : 0); },
+  });
+  new Gauge({
+    name: 'samlscope_metadata_last_fetch_timestamp_seconds', help: 'When the IdP metadata was last fetched (url sources) or loaded',
+    registers: [registry],
+    collect() { const s = md.status(); this.set(Date.parse(s.lastFetchAt ?? s.loadedAt) / 1000); },
+  });
+  new Gauge({
+    name: 'samlscope_metadata_refreshes_total', help: 'Successful IdP metadata refreshes since start',
+    registers: [registry],
+    collect() { this.set(md.status().refreshes); },
+  });
+  new Gauge({
+    name: 'samlscope_idp_cert_expiry_days', help: 'Days until each IdP signing certificate in the metadata expires (negative: expired)',
+    labelNames: ['thumbprint', 'use'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      const t = now().getTime();
+      for (const c of md.current().certs) this.labels(c.thumbprintSha1, c.use).set(Math.floor((Date.parse(c.notAfter) - t) / DAY_MS));
+    },
+  });
+  return {
+    registry,
+    contentType: registry.contentType,
+    attempt(a) {
+      attempts.labels(a.verdict, a.fleet.actual, a.flow).inc();
+      for (const f of a.findings) findings.labels(f.code, f.severity).inc();
+      analysis.observe(a.timings.analyzeMs / 1000);
+      if (a.timings.upstreamMs !== null) upstream.labels('sso_callback').observe(a.timings.upstreamMs / 1000);
+    },
+    response(route, status) {
+      children[route][Math.floor(status / 100) - 1]?.inc();
+    },
+    text: () => registry.metrics(),
+  };
+}

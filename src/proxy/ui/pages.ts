@@ -1,0 +1,206 @@
+// The admin UI's pages as pure functions of their data (every value escaped: SAML content is hostile): attempts, one attempt, metadata, settings, login.
+import type { Attempt } from '../attempt.js';
+import type { Finding } from '../../saml/findings.js';
+import type { IdpMetadata, MetadataCert } from '../../saml/types.js';
+import type { MetadataStatus } from '../metadata-source.js';
+import { escapeHtml as esc } from '../../html/escape.js';
+import { page } from './layout.js';
+import { xmlToHtml } from './xml-view.js';
+
+export interface AttemptFilter {
+  verdict: 'accept' | 'reject' | null;
+  user: string;
+}
+
+/** The filter from the query string; anything unknown is ignored. */
+export function readFilter(q: Record<string, unknown>): AttemptFilter {
+  const v = typeof q.verdict === 'string' ? q.verdict : '';
+  const user = typeof q.user === 'string' ? q.user.trim().slice(0, 200) : '';
+  return { verdict: v === 'accept' || v === 'reject' ? v : null, user };
+}
+
+export function applyFilter(list: readonly Attempt[], f: AttemptFilter): Attempt[] {
+  const u = f.user.toLowerCase();
+  return list.filter((a) => (f.verdict === null || a.verdict === f.verdict) && (u === '' || (a.nameId ?? '').toLowerCase().includes(u)));
+}
+
+function shortTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function badge(verdict: 'accept' | 'reject'): string {
+  return `<span class="badge ${verdict === 'accept' ? 'accept' : 'reject'}" data-verdict="${esc(verdict)}">${esc(verdict)}</span>`;
+}
+
+function attemptHref(id: string, suffix = ''): string {
+  return esc(`/attempts/${encodeURIComponent(id)}${suffix}`);
+}
+
+export function attemptsTable(attempts: readonly Attempt[]): string {
+  if (attempts.length === 0) return '<p id="no-attempts" class="muted">No SSO attempt matches. Attempts appear here when a browser posts to Fleet\'s SSO callback through the proxy.</p>';
+  const rows = attempts.map((a) => {
+    const codes = a.findings.filter((f) => f.severity !== 'info')
+      .map((f) => `<code class="${esc(f.severity)}" data-code="${esc(f.code)}">${esc(f.code)}</code>`).join(' ') || '<span class="ok">none</span>';
+    return `<tr data-attempt="${esc(a.id)}"><td><a href="${attemptHref(a.id)}">${esc(shortTime(a.time))}</a></td>` +
+      `<td class="user">${esc(a.nameId ?? '(no NameID)')}</td><td>${badge(a.verdict)}</td><td class="codes">${codes}</td>` +
+      `<td data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}${(a.fleet.predicted === 'success') !== (a.fleet.actual === 'success') ? ` <span class="muted">(predicted ${esc(a.fleet.predicted)})</span>` : ''}</td></tr>`;
+  }).join('');
+  return `<table id="attempts"><caption class="visually-hidden">SSO attempts, newest first</caption><thead><tr><th scope="col">time</th><th scope="col">user (NameID)</th><th scope="col">verdict</th><th scope="col">findings</th><th scope="col">Fleet's answer</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refreshMs: number): string {
+  const opt = (v: string, label: string) => `<option value="${v}"${(f.verdict ?? '') === v ? ' selected' : ''}>${label}</option>`;
+  const body = `<h1>SSO attempts</h1>
+<form class="filters" method="get" action="/" role="search">
+<label for="f-verdict">Verdict<select id="f-verdict" name="verdict">${opt('', 'any')}${opt('accept', 'accept')}${opt('reject', 'reject')}</select></label>
+<label for="f-user">User contains<input id="f-user" name="user" type="search" value="${esc(f.user)}" autocomplete="off"></label>
+<button type="submit">Filter</button>${f.verdict || f.user ? ' <a href="/">clear</a>' : ''}
+</form>
+<div id="attempts-box" data-refresh="${refreshMs}" aria-live="polite">${attemptsTable(attempts)}</div>
+<p class="muted">Refreshes every ${Math.round(refreshMs / 1000)} s (paused while the pointer or focus is in the table). JSON: <a href="/api/attempts">/api/attempts</a>.</p>`;
+  return page('samlscope: SSO attempts', body, { current: 'attempts' });
+}
+
+function evidenceHtml(f: Finding): string {
+  const ev = f.evidence;
+  if (!ev) return '';
+  const show = (v: unknown) => `<code>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
+  const items: string[] = [];
+  if ('expected' in ev || 'actual' in ev) {
+    items.push(`<dt>expected</dt><dd class="expected">${show(ev.expected ?? null)}</dd><dt>actual</dt><dd class="actual">${show(ev.actual ?? null)}</dd>`);
+  }
+  for (const [k, v] of Object.entries(ev)) if (k !== 'expected' && k !== 'actual') items.push(`<dt>${esc(k)}</dt><dd>${show(v)}</dd>`);
+  return `<dl class="ev">${items.join('')}</dl>`;
+}
+
+function findingHtml(f: Finding): string {
+  return `<li class="finding ${esc(f.severity)}" data-code="${esc(f.code)}"><span class="${esc(f.severity)}">${esc(f.severity)}</span> <code>${esc(f.code)}</code> <b>${esc(f.title)}</b>` +
+    `<div>${esc(f.message)}</div>${evidenceHtml(f)}<div class="remedy"><b>Fix:</b> ${esc(f.remedy)}</div></li>`;
+}
+
+function ms(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : `${v} ms`;
+}
+
+function offset(from: string | null | undefined, to: string | null | undefined): string {
+  if (!from || !to) return '';
+  const d = Date.parse(to) - Date.parse(from);
+  return Number.isNaN(d) ? '' : ` (+${(d / 1000).toFixed(1)} s)`;
+}
+
+export function daysLeft(notAfter: string, now: Date): number {
+  return Math.floor((Date.parse(notAfter) - now.getTime()) / 86_400_000);
+}
+
+function certRows(c: MetadataCert, now: Date): string {
+  const days = daysLeft(c.notAfter, now);
+  const cls = days < 0 ? 'error' : days < 30 ? 'warning' : 'ok';
+  return `<tr data-thumbprint="${esc(c.thumbprintSha1)}"><td><code>${esc(c.thumbprintSha1)}</code></td><td>${esc(c.subject)}</td><td>${esc(c.notBefore)}</td><td>${esc(c.notAfter)}</td><td class="${cls}" data-days="${days}">${days}</td><td>${esc(c.use)}</td></tr>`;
+}
+
+function certTable(certs: readonly MetadataCert[], now: Date): string {
+  if (certs.length === 0) return '<p class="error">No certificate.</p>';
+  return `<table class="certs"><thead><tr><th scope="col">thumbprint (SHA-1, as Entra shows it)</th><th scope="col">subject</th><th scope="col">valid from</th><th scope="col">valid until</th><th scope="col">days left</th><th scope="col">use</th></tr></thead><tbody>${certs.map((c) => certRows(c, now)).join('')}</tbody></table>`;
+}
+
+/** POSIX shell single-quoting. */
+export function shq(s: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface CheckContext {
+  entityId: string;
+  acsUrl: string;
+  /** where the metadata came from (a file or URL), null when given inline */
+  metadataLocation: string | null;
+  allowIdpInitiated: boolean;
+}
+
+/** The `samlscope check` line that reproduces this verdict offline from the saved response.xml. */
+export function checkCommand(a: Attempt, c: CheckContext): string {
+  const parts = ['samlscope', 'check', '--metadata', shq(c.metadataLocation ?? 'idp-metadata.xml'), '--entity-id', shq(c.entityId), '--acs-url', shq(c.acsUrl), '--now', shq(a.time)];
+  const rid = a.session.authnRequest?.request.id;
+  if (rid) parts.push('--request-id', shq(rid));
+  if (c.allowIdpInitiated) parts.push('--allow-idp-initiated');
+  parts.push(shq(`response-${a.id}.xml`));
+  return parts.join(' ');
+}
+
+export interface DetailContext extends CheckContext {
+  metadata: IdpMetadata;
+  now: Date;
+}
+
+export function detailPage(a: Attempt, c: DetailContext): string {
+  const ar = a.session.authnRequest;
+  const r = a.report;
+  const idpTime = r?.assertion?.issueInstant ?? r?.response?.issueInstant ?? null;
+  const timeline = `<ol class="timeline" aria-label="timeline">
+<li data-step="authnrequest"><span class="step">1. AuthnRequest issued</span><br>${ar ? `<code>${esc(ar.request.id)}</code><br><span class="muted">${esc(shortTime(ar.recordedAt))} → ${esc(ar.request.destination ?? '?')}</span>` : '<span class="warning">none recorded for this browser session</span>'}</li>
+<li data-step="idp"><span class="step">2. IdP answered</span><br>${idpTime ? `<span class="muted">IssueInstant ${esc(shortTime(idpTime))}${offset(ar?.recordedAt, idpTime)}</span>` : '<span class="muted">no IssueInstant</span>'}<br>issuer <code>${esc(r?.response?.issuer ?? r?.assertion?.issuer ?? '?')}</code></li>
+<li data-step="callback"><span class="step">3. Callback at the proxy</span><br><span class="muted">${esc(shortTime(a.time))}${offset(ar?.recordedAt, a.time)}</span><br>analysis ${ms(a.timings.analyzeMs)}, ${esc(a.bodyBytes)} bytes, ${badge(a.verdict)}</li>
+<li data-step="fleet"><span class="step">4. Fleet's answer</span><br><b data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}</b> (predicted ${esc(a.fleet.predicted)})<br><span class="muted">HTTP ${esc(a.fleet.answer?.status ?? '—')} in ${ms(a.timings.upstreamMs)}${a.fleet.answer?.location ? ` → ${esc(a.fleet.answer.location)}` : ''}; total ${ms(a.timings.totalMs)}; ${esc(a.mode)} mode: ${esc(a.action)}</span></li>
+</ol>`;
+  const findings = a.findings.length ? `<ul class="findings">${a.findings.map(findingHtml).join('')}</ul>` : '<p class="ok">No findings.</p>';
+  const sig = r?.signature ?? null;
+  const signer = sig?.certSha256 ? c.metadata.certs.find((x) => x.sha256 === sig.certSha256) ?? null : null;
+  const sigHtml = sig
+    ? `<table class="signature"><tbody><tr><th scope="row">signed element</th><td>${esc(sig.signed)}</td></tr><tr><th scope="row">algorithm</th><td><code>${esc(sig.algorithm ?? '—')}</code></td></tr>` +
+      `<tr><th scope="row">certificate thumbprint (as Entra shows it)</th><td><code id="signing-thumbprint">${esc(sig.certThumbprint ?? '— (no metadata certificate verified it)')}</code></td></tr>` +
+      `<tr><th scope="row">SHA-256</th><td><code>${esc(sig.certSha256 ?? '—')}</code></td></tr>` +
+      `<tr><th scope="row">valid</th><td>${signer ? `${esc(signer.notBefore)} – ${esc(signer.notAfter)} (${daysLeft(signer.notAfter, c.now)} days left); ${esc(signer.subject)}` : sig.certNotAfter ? `until ${esc(sig.certNotAfter)}` : '—'}</td></tr></tbody></table>`
+    : '<p class="muted">No signature information (the message was not analysed).</p>';
+  const xml = r?.xml
+    ? `<p class="muted">Blue bar: the element the signature covers. Yellow: where a finding points. <a href="${attemptHref(a.id, '/response.xml')}" download>Download response.xml</a></p><pre class="xml" tabindex="0" aria-label="decoded SAML response">${xmlToHtml({ xml: r.xml, signed: sig?.signed ?? null, findings: a.findings })}</pre>`
+    : '<p class="muted">No decoded XML.</p>';
+  const body = `<p><a href="/">← all attempts</a></p>
+<h1>SSO attempt <code>${esc(a.id)}</code> ${badge(a.verdict)}</h1>
+<p>User <b class="user">${esc(a.nameId ?? '(no NameID)')}</b>, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
+<h2>Timeline</h2>${timeline}
+<h2>Findings</h2>${findings}
+<h2>Signature</h2>${sigHtml}
+<h2>Reproduce offline</h2><p>Save the response (<a href="${attemptHref(a.id, '/response.xml')}">response.xml</a>) and the IdP metadata, then:</p><pre class="cmd" id="check-command">${esc(checkCommand(a, c))}</pre>
+<h2>Decoded SAML response</h2>${xml}
+${ar ? `<h2>AuthnRequest Fleet issued</h2><pre class="xml" tabindex="0" aria-label="AuthnRequest">${xmlToHtml({ xml: ar.request.xml, signed: null, findings: [] })}</pre>` : ''}`;
+  return page(`samlscope: attempt ${a.id}`, body, { current: 'attempts' });
+}
+
+export function metadataPage(md: IdpMetadata, s: MetadataStatus, now: Date): string {
+  const sso = md.ssoServices.map((x) => `<li><code>${esc(x.binding)}</code>: <code>${esc(x.location)}</code></li>`).join('');
+  const body = `<h1>IdP metadata</h1>
+<table><tbody>
+<tr><th scope="row">entity ID (Entra's Microsoft Entra Identifier)</th><td><code id="md-entity-id">${esc(md.entityId)}</code></td></tr>
+<tr><th scope="row">Fleet sends its AuthnRequest to</th><td><code>${esc(md.redirectSsoUrl ?? '— no HTTP-Redirect endpoint')}</code></td></tr>
+<tr><th scope="row">source</th><td>${esc(s.source)}${s.location ? ` <code>${esc(s.location)}</code>` : ''}</td></tr>
+<tr><th scope="row">loaded</th><td>${esc(s.loadedAt)}</td></tr>
+<tr><th scope="row">last fetch</th><td>${esc(s.lastFetchAt ?? '—')} <span id="md-fetch" class="${s.lastError ? 'error' : 'ok'}" data-ok="${s.lastError ? 'false' : 'true'}">${s.lastError ? 'failed: ' + esc(s.lastError) + ' (the last good copy stays in use)' : 'ok'}</span></td></tr>
+<tr><th scope="row">refreshes</th><td>${esc(s.refreshes)}</td></tr>
+</tbody></table>
+<h2>SSO endpoints</h2><ul>${sso || '<li class="error">none</li>'}</ul>
+<h2>Certificates</h2>${certTable(md.certs, now)}
+${md.problems.length ? `<h2>Problems</h2><ul>${md.problems.map(findingHtml).join('')}</ul>` : ''}`;
+  return page('samlscope: IdP metadata', body, { current: 'metadata' });
+}
+
+function settingRows(obj: Record<string, unknown>, prefix = ''): string {
+  return Object.entries(obj).map(([k, v]) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) return settingRows(v as Record<string, unknown>, `${prefix}${k}.`);
+    return `<tr><th scope="row"><code>${esc(prefix + k)}</code></th><td><code>${esc(v === undefined ? '—' : JSON.stringify(v))}</code></td></tr>`;
+  }).join('');
+}
+
+export function settingsPage(settings: Record<string, unknown>): string {
+  const body = `<h1>Effective configuration</h1><p class="muted">Secrets (the admin token, TLS keys) are masked.</p><table id="settings"><tbody>${settingRows(settings)}</tbody></table>`;
+  return page('samlscope: settings', body, { current: 'settings' });
+}
+
+export function loginPage(failed: boolean): string {
+  const body = `<h1>Admin login</h1><p>This admin listener is not on loopback: give the admin token (<code>--admin-token</code>) to see SSO attempts.</p>
+${failed ? '<p class="error" role="alert" id="login-failed">That token is not right.</p>' : ''}
+<form method="post" action="/login"><label for="token">Admin token</label> <input id="token" name="token" type="password" autocomplete="current-password" required> <button type="submit">Log in</button></form>`;
+  return page('samlscope: admin login', body, { current: 'login' });
+}
+
+export function messagePage(title: string, text: string): string {
+  return page(`samlscope: ${title}`, `<h1>${esc(title)}</h1><p>${esc(text)}</p><p><a href="/">← all attempts</a></p>`);
+}
