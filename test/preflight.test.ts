@@ -167,6 +167,25 @@ t.test('expired IdP signing cert: SAML_META_NO_VALID_CERT and a failing login', 
   t.match(r.login, { ran: true, outcome: 'fleet_status', fleetStatus: 'error' });
 });
 
+t.test('url_prefix from --fleet\'s path, and Fleet over TLS (--ca, refused without it)', async (t) => {
+  const tls = { key: readFileSync('certs/test-only-tls-localhost.key.pem'), cert: readFileSync('certs/test-only-tls-localhost.cert.pem') };
+  const sim = await startFleetSim({ entityId: ENTITY_ID, apiToken: TOKEN, urlPrefix: '/fleet', tls, users: [{ email: 'alice@contoso.example', ssoEnabled: true }] });
+  t.teardown(() => sim.close());
+  const idp = await startMockIdp({ config, port: 0, extraReplyUrls: [sim.acsUrl()] });
+  t.teardown(() => idp.close());
+  sim.configure({ metadataUrl: idp.metadataUrl });
+  const ca = readFileSync('certs/test-only-tls-localhost.cert.pem', 'utf8');
+  const r = await preflight({ fleetUrl: sim.url + '/fleet', apiToken: TOKEN, ca });
+  t.equal(r.fleet.urlPrefix, '/fleet');
+  t.equal(r.fleet.replyUrl, sim.acsUrl());
+  t.match(sim.acsUrl(), /^https:\/\/127\.0\.0\.1:\d+\/fleet\/api\/v1\/fleet\/sso\/callback$/);
+  t.match(r, { verdict: 'pass', login: { ran: true, outcome: 'success' } });
+  await t.rejects(preflight({ fleetUrl: sim.url + '/fleet', apiToken: TOKEN }), { name: 'PreflightError', reason: 'fleet_unreachable' }, 'self-signed without --ca');
+  const insecure = await runCommand(['--fleet', sim.url + '/fleet/', '--api-token', TOKEN, '--insecure', '--json']);
+  t.equal(insecure.code, 0, insecure.err);
+  t.equal(JSON.parse(insecure.out).fleet.urlPrefix, '/fleet', 'a trailing slash is not part of the prefix');
+});
+
 t.test('could not check: Fleet unreachable and bad options exit 2', async (t) => {
   const dead = `http://127.0.0.1:${await freePort()}`;
   await t.rejects(preflight({ fleetUrl: dead, apiToken: TOKEN }), { name: 'PreflightError', reason: 'fleet_unreachable' });
