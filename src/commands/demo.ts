@@ -29,6 +29,7 @@ export function demoBanner(d: DemoHandle): string {
     '',
     `Open:           ${d.landingUrl}   <- start here (self-signed TLS cert: accept it once in the browser)`,
     `Fleet (proxy):  ${d.proxyUrl}   (samlscope in ${d.mode} mode, in front of fleet-sim)`,
+    `Diagnostics UI: ${d.adminUrl}/   (attempts, findings, remedies; /metrics)`,
     `Diagnosis API:  ${d.adminUrl}/api/attempts`,
     `MOCK Entra ID:  ${d.idpUrl}`,
     `fleet-sim:      ${d.fleetUrl}   (direct, bypasses the proxy)`,

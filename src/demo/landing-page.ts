@@ -63,6 +63,7 @@ come back here for the diagnosis. Proxy mode: <b id="mode">${esc(info.mode)}</b>
 <h2>Where things are</h2>
 <ul>
 <li>Fleet as users reach it (the samlscope proxy, TLS with a self-signed cert): <a href="${esc(info.proxyUrl)}/login">${esc(info.proxyUrl)}</a></li>
+<li>Diagnostics UI (admin listener: attempts, timeline, XML, remedies, metrics): <a id="admin-ui" href="${esc(info.adminUrl)}/">${esc(info.adminUrl)}/</a></li>
 <li>Diagnosis API (admin listener): <a id="admin-attempts" href="${esc(info.adminUrl)}/api/attempts">${esc(info.adminUrl)}/api/attempts</a></li>
 <li>MOCK Entra ID: <a href="${esc(info.idpUrl)}">${esc(info.idpUrl)}</a></li>
 <li>fleet-sim directly (bypasses the proxy): ${esc(info.fleetUrl)}</li>

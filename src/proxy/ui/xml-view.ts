@@ -101,5 +101,5 @@ export function xmlToHtml(v: XmlViewInput): string {
   };
   walk(root, 0, false);
   if (out.length >= MAX_LINES) out.push('<span class="line">… (truncated)</span>');
-  return out.join('\n');
+  return out.join('');
 }
