@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { AADSTS, CATALOGUE, pemToBase64, type Finding } from '../src/saml/index.js';
 import type { LoginResult } from '../src/login/login.js';
 import { isUriIdentifier, readFleetConfig, replyUrlFor, urlPrefixOf, type FleetSettings } from '../src/preflight/fleet-settings.js';
-import { loginFinding, metadataChecks, settingsFindings, type MetadataOutcome } from '../src/preflight/checks.js';
+import { compareWithFleetMetadata, loginFinding, metadataChecks, settingsFindings, type MetadataOutcome } from '../src/preflight/checks.js';
 import { loadPreflightMetadata } from '../src/preflight/preflight.js';
 
 const NOW = new Date('2026-01-15T12:00:00Z');
@@ -123,6 +123,22 @@ t.test('metadata is read the way Fleet reads it: BOM accepted, inline before met
   await t.rejects(loadPreflightMetadata(settings(), 'no/such/file.xml'), { name: 'PreflightError', reason: 'metadata_unreadable' });
   const file = await loadPreflightMetadata(settings(), 'fixtures/metadata/test-idp.xml');
   t.match(file, { kind: 'ok', source: { from: 'option' } });
+});
+
+t.test('--metadata against the metadata Fleet holds', async (t) => {
+  const read = async (xml: string) => {
+    const m = await loadPreflightMetadata(settings({ metadata: xml }));
+    if (m.kind !== 'ok') throw new Error('fixture metadata unusable');
+    return m;
+  };
+  const current = await read(metadataXml([SIGNING]));
+  t.same(compareWithFleetMetadata(current.metadata, await read(metadataXml([EXPIRED, SIGNING]))), [], 'a cert in common, same entityID and SSO URL');
+  const stale = compareWithFleetMetadata(current.metadata, await read(metadataXml([EXPIRED])));
+  t.same(codes(stale), ['SAML_FLEET_METADATA_DIFFERS']);
+  t.match(stale[0], { severity: 'warning', evidence: { fleetSource: 'inline', fleetThumbprints: [/^[0-9A-F]{40}$/] } });
+  const otherTenant = compareWithFleetMetadata(current.metadata, await read(metadataXml([SIGNING]).replace('https://sts.windows.net/t/', 'https://sts.windows.net/u/')));
+  t.match(otherTenant[0], { evidence: { fleetEntityId: 'https://sts.windows.net/u/', checkedEntityId: 'https://sts.windows.net/t/' } });
+  t.same(compareWithFleetMetadata(current.metadata, { kind: 'missing' }), [], 'nothing to compare with');
 });
 
 t.test('a login\'s outcome → one finding with the remedy it points at', async (t) => {

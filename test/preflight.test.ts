@@ -109,6 +109,7 @@ t.test('preflight against fleet-sim and the mock IdP', async (t) => {
     t.match(r.metadata, { ok: true, hadBom: true, source: { from: 'option', location: 'fixtures/metadata/test-idp.xml' } });
     t.match(r.mockIdp, { detected: true, url: idp.url });
     t.match(r.login, { ran: true, outcome: 'success' }, 'the login uses Fleet\'s own metadata');
+    t.match(byCode(r, 'SAML_FLEET_METADATA_DIFFERS'), { severity: 'warning', evidence: { fleetSource: idp.metadataUrl, fleetEntityId: idp.entityId, checkedEntityId: 'https://sts.windows.net/6c3d8a2e-4b1f-4e2a-9d7c-1f0e5b3a2c4d/' } });
     t.equal(r.checkedAt, '2026-01-15T12:00:00.000Z');
   });
 

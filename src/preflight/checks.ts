@@ -151,3 +151,23 @@ export function loginFinding(r: LoginResult, s: FleetSettings): Finding {
   if (r.codes) evidence.codes = r.codes;
   return finding('SAML_FLEET_LOGIN_FAILED', `The login did not complete (${r.reason ?? 'failed'}): ${r.detail ?? ''}`.trim(), evidence);
 }
+
+/** --metadata against the metadata Fleet holds: a different entityID or no signing certificate in common is a warning. */
+export function compareWithFleetMetadata(checked: IdpMetadata, fleets: MetadataOutcome): Finding[] {
+  if (fleets.kind !== 'ok') return [];
+  const held = fleets.metadata;
+  const heldCerts = new Set(held.certs.map((c) => c.base64));
+  const common = checked.certs.filter((c) => heldCerts.has(c.base64));
+  const differences: string[] = [];
+  if (held.entityId !== checked.entityId) differences.push(`entityID ${held.entityId} in Fleet, ${checked.entityId} checked`);
+  if (common.length === 0 && checked.certs.length > 0) differences.push(`no signing certificate in common (Fleet holds ${held.certs.map((c) => c.thumbprintSha1).join(', ') || 'none'})`);
+  if (held.redirectSsoUrl !== checked.redirectSsoUrl) differences.push(`Redirect SSO URL ${held.redirectSsoUrl ?? '(none)'} in Fleet, ${checked.redirectSsoUrl ?? '(none)'} checked`);
+  if (differences.length === 0) return [];
+  return [finding('SAML_FLEET_METADATA_DIFFERS', `${describeSource(fleets.source)} differs from the metadata checked: ${differences.join('; ')}.`, {
+    fleetSource: fleets.source.location,
+    fleetEntityId: held.entityId,
+    checkedEntityId: checked.entityId,
+    fleetThumbprints: held.certs.map((c) => c.thumbprintSha1),
+    checkedThumbprints: checked.certs.map((c) => c.thumbprintSha1),
+  })];
+}

@@ -4,7 +4,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { fetchText } from '../net/fetch-text.js';
 import { parseMetadata, type Finding, type IdpMetadata } from '../saml/index.js';
 import { login, type LoginResult } from '../login/login.js';
-import { loginFinding, metadataChecks, settingsFindings, type MetadataOutcome, type MetadataSource } from './checks.js';
+import { compareWithFleetMetadata, loginFinding, metadataChecks, settingsFindings, type MetadataOutcome, type MetadataSource } from './checks.js';
 import { readFleetConfig, replyUrlFor, urlPrefixOf, type FleetSettings } from './fleet-settings.js';
 
 export interface PreflightOptions {
@@ -189,6 +189,10 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
     const findings: Finding[] = settingsFindings(settings, { fleetUrl: opts.fleetUrl, urlPrefix });
     const md = await loadPreflightMetadata(settings, opts.metadata);
     findings.push(...metadataChecks(md, now));
+    if (opts.metadata && md.kind === 'ok' && (settings.sso.metadata || settings.sso.metadataUrl)) {
+      // what Fleet will really use, when --metadata replaced it for the checks above
+      findings.push(...compareWithFleetMetadata(md.metadata, await loadPreflightMetadata(settings)));
+    }
 
     const ssoUrl = md.kind === 'ok' ? md.metadata.redirectSsoUrl : null;
     const mockUrl = opts.idpUrl ?? (ssoUrl && (await looksLikeMockIdp(ssoUrl, dispatcher)) ? ssoUrl : null);

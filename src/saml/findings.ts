@@ -484,6 +484,11 @@ export const CATALOGUE = {
     title: 'Fleet has no IdP metadata',
     remedy: `Fleet needs the IdP metadata to send its AuthnRequest and to trust signatures. Settings → Integrations → Single sign-on → Metadata URL = the "App Federation Metadata Url" from ${ENTRA_SSO} → SAML Certificates (or paste the Federation Metadata XML into Metadata).`,
   },
+  SAML_FLEET_METADATA_DIFFERS: {
+    severity: 'warning',
+    title: 'The metadata checked differs from the metadata Fleet holds',
+    remedy: `Fleet signs users in with its own metadata, not with the one checked here: a stale copy trusts a rolled-over certificate (SAML_SIG_INVALID) or another tenant (issuer mismatch). Set Fleet's Settings → Integrations → Single sign-on → Metadata URL to the "App Federation Metadata Url" from ${ENTRA_SSO} → SAML Certificates, or paste the current XML.`,
+  },
   SAML_FLEET_IDP_LOGIN_ENABLED: {
     severity: 'info',
     title: 'IdP-initiated login is allowed',
