@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean } = {}) {
+export async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean; redisUrl?: string } = {}) {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const sim = await startFleetSim({

@@ -14,6 +14,8 @@ import { createPassthrough } from './passthrough.js';
 import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
 import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
+import { openRedisStore } from './store-redis.js';
+import { prepareShutdown } from './shutdown.js';
 import { startAdmin } from './admin.js';
 import { createMetrics } from './metrics.js';
 import { adminAccessProblem } from './ui/access.js';
@@ -65,8 +67,12 @@ export interface ProxyOptions {
   quietAgentLogs?: boolean;
   /** the clock, read once per attempt */
   now?: () => Date;
-  /** state backend (default: bounded memory) */
+  /** state backend (default: bounded memory, or Redis with redisUrl) */
   store?: ProxyStore;
+  /** share the state with other instances through this Redis (redis:// or rediss://); ignored when store is given */
+  redisUrl?: string;
+  /** key prefix in Redis (default "samlscope:") */
+  redisPrefix?: string;
   metadataRefreshIntervalMs?: number;
   /** Fleet's SSO session validity (default 15 min) */
   ssoSessionTtlMs?: number;
@@ -91,7 +97,8 @@ export interface ProxyHandle {
   store: ProxyStore;
   metadata: MetadataSource;
   timeouts: ProxyTimeouts;
-  close(): Promise<void>;
+  /** graceMs > 0: stop accepting, let in-flight requests finish (up to graceMs), close websockets with 1001, then close */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 function hostForUrl(host: string): string {
@@ -152,7 +159,11 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     onRefreshError: (err) => log?.warn({ event: 'metadata.refresh_failed', err: err.message }, 'IdP metadata refresh failed; keeping the last good copy'),
     onRefreshed: (md) => log?.info({ event: 'metadata.refreshed', entityId: md.entityId, certs: md.certs.map((c) => c.thumbprintSha1) }, 'IdP metadata refreshed'),
   });
-  const store = o.store ?? new MemoryStore();
+  // Redis: a server that is down does not stop the start; the proxy passes traffic and /healthz says degraded
+  const store = o.store ?? (o.redisUrl ? await openRedisStore({
+    url: o.redisUrl, prefix: o.redisPrefix,
+    onStateChange: (h) => (h.status === 'ok' ? log?.info({ event: 'store.ok', backend: h.backend }, 'shared state reachable') : log?.warn({ event: 'store.degraded', backend: h.backend, reason: h.reason }, 'shared state unreachable: SSO callbacks are judged without it (enforce mode blocks them)')),
+  }) : new MemoryStore());
   const metrics = o.metrics === false || o.adminListen === false ? undefined : createMetrics({ metadata, now: o.now });
   const agent = createUpstreamAgent({ ca: o.upstreamCa, insecure: o.upstreamInsecure });
   const classify = makeSsoClassifier(urlPrefix);
@@ -235,9 +246,11 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     await app.close().catch(() => undefined);
     await agent.close().catch(() => undefined);
     metadata.close();
+    if (!o.store) await store.close();
     throw e;
   }
   const server = app.server as Server;
+  const shutdown = prepareShutdown(server);
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
   const acsUrl = fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback');
@@ -259,9 +272,14 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       upstreamHeadersMs: UPSTREAM_TIMEOUTS.headersMs,
       upstreamBodyMs: UPSTREAM_TIMEOUTS.bodyMs,
     },
-    async close() {
+    async close(opts = {}) {
       if (closed) return;
       closed = true;
+      if (opts.graceMs && opts.graceMs > 0) {
+        log?.info({ event: 'proxy.draining', graceMs: opts.graceMs }, 'samlscope proxy stops accepting connections and drains');
+        const r = await shutdown.drain(opts.graceMs);
+        log?.info({ event: 'proxy.drained', ...r }, r.forced ? 'grace period over: remaining connections cut' : 'all connections finished');
+      }
       metadata.close();
       await admin?.close();
       pass.close();

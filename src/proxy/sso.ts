@@ -17,7 +17,7 @@ import { clientResponseHeaders, onUpstreamError, sendEdge, upstreamRequestHeader
 import { explainOutcome, readFleetAnswer } from './fleet-outcome.js';
 import type { MetadataSource } from './metadata-source.js';
 import { SSO_ROUTES, type SsoFlow } from './paths.js';
-import type { ProxyStore } from './store.js';
+import { StoreUnavailableError, type ProxyStore } from './store.js';
 
 export const SSO_LIMITS = {
   /** Fleet refuses callback bodies over 1 MiB */
@@ -230,6 +230,17 @@ async function handleCallback(
   let rec: RecordedAuthnRequest | null = null;
   let predicted: PredictedOutcome = 'error';
   let bodyBytes = 0;
+  // shared state (Redis) that does not answer: judged without it, a finding says so, enforce fails closed
+  let stateDown: string | null = null;
+  const stateful = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      stateDown ??= err.message;
+      return fallback;
+    }
+  };
 
   if (!captured.complete) {
     const seen = captured.declaredLength ?? captured.head.length;
@@ -238,10 +249,10 @@ async function handleCallback(
   } else {
     const bytes = captured.bytes;
     bodyBytes = bytes.length;
-    if (cookieSid) rec = await ctx.store.takeAuthnRequest(cookieSid);
-    if (!rec) {
+    if (cookieSid) rec = await stateful(() => ctx.store.takeAuthnRequest(cookieSid), null);
+    if (!rec && stateDown === null) {
       const relay = formField(bytes, 'RelayState');
-      if (relay) rec = await ctx.store.takeAuthnRequest('relay:' + relay);
+      if (relay) rec = await stateful(() => ctx.store.takeAuthnRequest('relay:' + relay), null);
     }
     const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl);
     const analyze = (): Promise<AnalysisReport> => analyzeResponse(input, {
@@ -260,7 +271,7 @@ async function handleCallback(
     }
     if (report) {
       const solicited = Boolean(report.response?.inResponseTo || report.assertion?.confirmationInResponseTo);
-      if (!rec && (solicited || !ctx.allowIdpInitiated)) {
+      if (!rec && stateDown === null && (solicited || !ctx.allowIdpInitiated)) {
         proxyFindings.push(finding('SAML_FLEET_SESSION_UNKNOWN', cookieSid
           ? 'The SSO session cookie names no AuthnRequest samlscope recorded (expired, used already, or started elsewhere).'
           : 'The callback carries no SSO session cookie.', { sessionCookie: cookieSid !== null }));
@@ -270,9 +281,12 @@ async function handleCallback(
         const until = a.confirmationNotOnOrAfter ?? a.notOnOrAfter;
         const t = until ? Date.parse(until) : NaN;
         const expiresAt = new Date((Number.isNaN(t) ? now.getTime() + SSO_LIMITS.defaultAssertionLifetimeMs : t) + SSO_LIMITS.skewMs);
-        if (await ctx.store.seenAssertion(a.id, expiresAt)) {
+        if (await stateful(() => ctx.store.seenAssertion(a.id as string, expiresAt), false)) {
           proxyFindings.push(finding('SAML_REPLAY_DETECTED', `Assertion ${a.id.slice(0, 80)} was seen before and is still valid.`, { assertionId: a.id }));
         }
+      }
+      if (stateDown !== null) {
+        proxyFindings.push(finding('SAML_REPLAY_STATE_UNAVAILABLE', 'samlscope\'s shared state did not answer: this callback was judged without its AuthnRequest and without the replay check.', { reason: stateDown }));
       }
       predicted = report.verdict === 'accept' && !(cookieSid === null && solicited && !ctx.allowIdpInitiated) ? 'success' : 'error';
     }
@@ -311,6 +325,11 @@ async function handleCallback(
     if (!report) return sendEdge(reply, 'EDGE_INTERNAL');
     const codes = findings.filter((f) => f.severity === 'error').map((f) => f.code);
     return sendEdge(reply, 'EDGE_SSO_REJECTED', { findings: codes });
+  }
+  if (ctx.mode === 'enforce' && stateDown !== null) {
+    // replays cannot be ruled out: SSO callbacks fail closed while the state is away (all other traffic passes)
+    finish('blocked', null, 'blocked', null);
+    return sendEdge(reply, 'EDGE_STATE_UNAVAILABLE', { findings: ['SAML_REPLAY_STATE_UNAVAILABLE'] });
   }
 
   // forward the original bytes, whatever the verdict (observe) or because it passed (enforce)
