@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { login } from '../src/login/login.js';
 import { startProxy, checkProxyOptions } from '../src/proxy/server.js';
 import { startAdmin } from '../src/proxy/admin.js';
-import { MemoryStore } from '../src/proxy/store.js';
+import { MemoryStore, StoreUnavailableError } from '../src/proxy/store.js';
 import { adminAccessProblem, isLoopbackHost, secretsEqual } from '../src/proxy/ui/access.js';
 import { CATALOGUE } from '../src/saml/findings.js';
 import type { Attempt } from '../src/proxy/attempt.js';
@@ -224,6 +224,17 @@ t.test('a non-loopback admin listener without a token is a config problem; const
   t.same(checkProxyOptions({ upstream: 'http://127.0.0.1:1', metadata: { file: 'x' }, adminListen: false }), []);
   // startAdmin refuses before it listens on anything
   await t.rejects(startAdmin({ listen: { host: '0.0.0.0', port: 0 }, store: new MemoryStore(), metadata: null as never, mode: 'observe', upstream: 'http://x' }), /adminToken: required/);
+
+  // a store that does not answer: 503, a plain page or JSON, no stack
+  class DeadStore extends MemoryStore {
+    override async listAttempts(): Promise<Attempt[]> { throw new StoreUnavailableError('redis: connection refused'); }
+  }
+  const dead = await startAdmin({ listen: { host: '127.0.0.1', port: 0 }, store: new DeadStore(), metadata: null as never, mode: 'observe', upstream: 'http://x' });
+  t.teardown(() => dead.close());
+  const page503 = await fetch(dead.url + '/');
+  t.equal(page503.status, 503);
+  t.notMatch(await page503.text(), /at .*\.ts:\d+/, 'no stack trace');
+  t.match(await (await fetch(dead.url + '/api/attempts')).json(), { error: { code: 'STATE_UNAVAILABLE', status: 503 } });
 
   t.equal(secretsEqual(TOKEN, TOKEN), true);
   t.equal(secretsEqual('', TOKEN), false, 'different lengths compare without throwing');

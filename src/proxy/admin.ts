@@ -137,6 +137,13 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     return a;
   });
   app.setNotFoundHandler((request, reply) => notFound(request, reply));
+  // a store that does not answer (Redis down) or any other failure: a plain page or JSON, never a stack
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : err.name === 'StoreUnavailableError' ? 503 : 500;
+    if (status >= 500) o.logger?.error({ event: 'admin.failed', err }, 'admin request failed');
+    if (request.url.startsWith('/api/') || status < 500) return reply.code(status).send({ error: { code: status === 503 ? 'STATE_UNAVAILABLE' : 'ADMIN_ERROR', status, title: status === 503 ? 'The shared state store does not answer' : 'The admin request failed' } });
+    return reply.code(status).type('text/html; charset=utf-8').send(messagePage(status === 503 ? 'State store unavailable' : 'Admin error', status === 503 ? 'The shared state store (Redis) does not answer; attempts cannot be read right now.' : 'The request failed; see the proxy log.'));
+  });
 
   await app.listen({ host: o.listen.host, port: o.listen.port });
   const port = (app.server.address() as AddressInfo).port;
