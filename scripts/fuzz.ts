@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   });
   const secs = (performance.now() - t0) / 1000;
   const heapMb = (process.memoryUsage().heapUsed - heap0) / 1048576;
-  console.log(`fuzz: ${stats.cases} cases in ${secs.toFixed(1)} s; accepted ${stats.accepted}, rejected ${stats.rejected}, errors ${stats.errors}; slowest ${stats.maxMs.toFixed(1)} ms (case ${stats.maxMsCase}); heap +${heapMb.toFixed(1)} MiB`);
+  console.log(`fuzz: ${stats.cases} cases in ${secs.toFixed(1)} s; accepted ${stats.accepted}, rejected ${stats.rejected}, errors ${stats.errors}; slowest ${stats.maxMs.toFixed(1)} ms CPU (case ${stats.maxMsCase}); heap +${heapMb.toFixed(1)} MiB`);
   console.log(`fuzz: accepted mutants by mutation: ${JSON.stringify(stats.acceptedBy)}`);
   console.log(`fuzz: ${stats.failures.length} failure(s)${stats.failures.length ? ' written to fixtures/fuzz-regressions/' : ''}`);
   process.exitCode = stats.failures.length > 0 ? 1 : 0;

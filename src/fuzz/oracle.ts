@@ -89,32 +89,52 @@ export function identityDiff(original: Identity, mutant: Identity): string[] {
 
 export interface OracleOptions {
   analyze: AnalyzeOptions;
-  /** per-input hang guard (default 500 ms); a case over it is measured once more before it counts */
+  /**
+   * Per-input hang guard in CPU milliseconds of this process (default 500): CPU time, not wall time, so a busy shared
+   * machine does not fake a hang; a case over it is measured once more before it counts.
+   */
   timeLimitMs?: number;
+  /** wall-clock bound for a promise that never settles (default 10 s) */
+  wallLimitMs?: number;
 }
 
-async function timed(input: string | Buffer, opts: AnalyzeOptions): Promise<{ report: AnalysisReport | null; error: unknown; ms: number }> {
-  const t0 = performance.now();
+class WallTimeout extends Error {}
+
+async function timed(input: string | Buffer, opts: AnalyzeOptions, wallLimitMs: number): Promise<{ report: AnalysisReport | null; error: unknown; ms: number }> {
+  const c0 = process.cpuUsage();
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const report = await analyzeResponse(input, opts);
-    return { report, error: null, ms: performance.now() - t0 };
+    const report = await Promise.race([
+      analyzeResponse(input, opts),
+      new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new WallTimeout(`no verdict after ${wallLimitMs} ms`)), wallLimitMs); }),
+    ]);
+    return { report, error: null, ms: cpuMs(c0) };
   } catch (error) {
-    return { report: null, error, ms: performance.now() - t0 };
+    return { report: null, error, ms: error instanceof WallTimeout ? Infinity : cpuMs(c0) };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
 }
 
 /** Judges one mutant against the original's identity. Never throws. */
 export async function judge(input: string | Buffer, original: Identity, o: OracleOptions): Promise<Judgement> {
   const limit = o.timeLimitMs ?? 500;
-  let { report, error, ms } = await timed(input, o.analyze);
-  if (ms > limit) {
-    // a busy shared machine can stall one run: a hang is slow twice
-    const again = await timed(input, o.analyze);
+  const wall = o.wallLimitMs ?? 10_000;
+  let { report, error, ms } = await timed(input, o.analyze, wall);
+  if (ms > limit && ms !== Infinity) {
+    // a garbage collection can land in one run: a hang is slow twice
+    const again = await timed(input, o.analyze, wall);
     ms = Math.min(ms, again.ms);
   }
+  if (ms === Infinity) return { verdict: 'error', ms, codes: [], failure: { kind: 'slow', detail: String(error), ms } };
   if (!report) return { verdict: 'error', ms, codes: [], failure: { kind: 'throw', detail: String((error as Error)?.stack ?? error).slice(0, 2000) } };
   const codes = report.findings.map((f) => f.code);
-  if (ms > limit) return { verdict: report.verdict, ms, codes, failure: { kind: 'slow', detail: `${ms.toFixed(0)} ms (limit ${limit} ms)`, ms } };
+  if (ms > limit) return { verdict: report.verdict, ms, codes, failure: { kind: 'slow', detail: `${ms.toFixed(0)} ms of CPU (limit ${limit} ms)`, ms } };
   if (report.verdict === 'accept') {
     const diffs = identityDiff(original, reportIdentity(report));
     const doc = report.xml !== null ? documentIdentity(report.xml) : null;
