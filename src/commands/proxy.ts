@@ -18,7 +18,7 @@ function readPem(o: OptionReader, name: string): Buffer | undefined {
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -38,6 +38,9 @@ export const proxyCommand: CommandDef = {
     'log-saml': { type: 'boolean', description: 'put raw SAML messages into the log (they are bearer tokens until they expire)' },
     'mask-nameid': { type: 'boolean', description: 'log NameIDs masked (a***@example.com)' },
     'quiet-agent-logs': { type: 'boolean', description: 'no per-request log lines for osquery, orbit, fleetd and device traffic' },
+    'redis-url': { type: 'string', value: 'URL', description: 'share AuthnRequests, the replay cache and attempts with other instances (redis:// or rediss://); better given as SAMLSCOPE_REDIS_URL when it holds a password' },
+    'redis-prefix': { type: 'string', value: 'P', description: 'key prefix in Redis', default: 'samlscope:' },
+    'shutdown-grace': { type: 'string', value: 'SECONDS', description: 'on SIGTERM: stop accepting, let in-flight requests finish this long, close websockets (1001), exit 0', default: '30' },
   },
   async run(args, io) {
     const o = new OptionReader(args);
@@ -56,6 +59,16 @@ export const proxyCommand: CommandDef = {
     const upstreamCa = readPem(o, 'upstream-ca');
     const insecure = o.bool('upstream-insecure');
     if (o.str('upstream-ca') && insecure) o.problems.push('--upstream-ca and --upstream-insecure exclude each other');
+    const redisUrl = o.str('redis-url');
+    if (redisUrl !== undefined) {
+      try {
+        const u = new URL(redisUrl);
+        if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') o.problems.push('--redis-url: expected redis://host:port or rediss://host:port');
+      } catch {
+        o.problems.push('--redis-url: not a URL (redis://host:port)');
+      }
+    }
+    const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
     const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
     const opts: ProxyOptions = {
       upstream: upstream?.toString() ?? '',
@@ -75,6 +88,7 @@ export const proxyCommand: CommandDef = {
       logSaml: o.bool('log-saml'),
       maskNameId: o.bool('mask-nameid'),
       quietAgentLogs: o.bool('quiet-agent-logs'),
+      ...(redisUrl ? { redisUrl, redisPrefix: o.str('redis-prefix') ?? 'samlscope:' } : {}),
     };
     if (upstream) {
       // the library's own checks (upstream path, trusted proxies ...) in the CLI's words
@@ -89,7 +103,8 @@ export const proxyCommand: CommandDef = {
     const handle = await startProxy({ ...opts, logger });
     io.stderr(`samlscope proxy (${opts.mode}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
     await io.stopSignal;
-    await handle.close();
+    io.stderr(`samlscope proxy stopping: draining connections for up to ${graceS} s\n`);
+    await handle.close({ graceMs: graceS * 1000 });
     return 0;
   },
 };

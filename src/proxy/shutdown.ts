@@ -14,6 +14,8 @@ export class FrameBoundary {
   /** 'head' until the 101 head is complete; 'http' when the answer was not a 101 (no frames will follow) */
   private phase: 'head' | 'frames' | 'http' = 'head';
   private headTail = '';
+  /** the first bytes of the head: its status line says whether frames follow */
+  private headStart = '';
   private header: number[] = [];
   private remaining = 0;
 
@@ -31,9 +33,10 @@ export class FrameBoundary {
     let i = 0;
     if (this.phase === 'head') {
       const text = this.headTail + chunk.toString('latin1');
+      if (this.headStart.length < 13) this.headStart = (this.headStart + chunk.toString('latin1')).slice(0, 13);
       const end = text.indexOf('\r\n\r\n');
       if (end === -1) { this.headTail = text.slice(-3); return chunk.length; }
-      this.phase = /^HTTP\/1\.[01] 101\b/.test(text) ? 'frames' : 'http';
+      this.phase = /^HTTP\/1\.[01] 101\b/.test(this.headStart) ? 'frames' : 'http';
       i = end + 4 - this.headTail.length;
       this.headTail = '';
       if (this.phase === 'http') return chunk.length;
