@@ -52,6 +52,8 @@ t.test('two proxies, one fleet-sim, one Redis', async (t) => {
   const b = await another('enforce');
   const observer = await another('observe');
   t.match(await adminJson(a, '/healthz'), { status: 'ok', store: { backend: 'redis', status: 'ok' } });
+  const metrics = async (p: ProxyHandle) => (await (await request(p.adminUrl + '/metrics')).body.text());
+  t.match(await metrics(a), /^samlscope_state_degraded\{backend="redis"\} 0$/m);
 
   t.test('initiate through A, callback through B: correlated with the AuthnRequest A recorded', async (t) => {
     const before = callbacks();
@@ -104,6 +106,7 @@ t.test('two proxies, one fleet-sim, one Redis', async (t) => {
     const h = await adminJson<{ status: string; reason: string; store: { status: string } }>(a, '/healthz');
     t.match(h, { status: 'degraded', store: { backend: 'redis', status: 'degraded' } });
     t.type(h.reason, 'string');
+    t.match(await metrics(a), /^samlscope_state_degraded\{backend="redis"\} 1$/m, 'the degraded gauge');
 
     const before = callbacks();
     const t1 = Date.now();

@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Attempt } from './attempt.js';
 import type { MetadataSource } from './metadata-source.js';
+import type { ProxyStore } from './store.js';
 
 export interface ProxyMetrics {
   registry: Registry;
@@ -18,7 +19,7 @@ const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 const DAY_MS = 86_400_000;
 
 /** Metrics for one proxy; the metadata gauges are read when scraped, nothing runs in between. */
-export function createMetrics(o: { metadata: MetadataSource; now?: () => Date }): ProxyMetrics {
+export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; store?: ProxyStore }): ProxyMetrics {
   const registry = new Registry();
   const now = o.now ?? (() => new Date());
   const attempts = new Counter({
@@ -71,6 +72,14 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date })
       for (const c of md.current().certs) this.labels(c.thumbprintSha1, c.use).set(Math.floor((Date.parse(c.notAfter) - t) / DAY_MS));
     },
   });
+  const store = o.store;
+  if (store) {
+    new Gauge({
+      name: 'samlscope_state_degraded', help: '1 while the shared state (Redis) does not answer: SSO callbacks are judged without it and enforce mode blocks them',
+      labelNames: ['backend'] as const, registers: [registry],
+      async collect() { const h = await store.health(); this.reset(); this.labels(h.backend).set(h.status === 'ok' ? 0 : 1); },
+    });
+  }
   return {
     registry,
     contentType: registry.contentType,

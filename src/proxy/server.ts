@@ -164,7 +164,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     url: o.redisUrl, prefix: o.redisPrefix,
     onStateChange: (h) => (h.status === 'ok' ? log?.info({ event: 'store.ok', backend: h.backend }, 'shared state reachable') : log?.warn({ event: 'store.degraded', backend: h.backend, reason: h.reason }, 'shared state unreachable: SSO callbacks are judged without it (enforce mode blocks them)')),
   }) : new MemoryStore());
-  const metrics = o.metrics === false || o.adminListen === false ? undefined : createMetrics({ metadata, now: o.now });
+  const metrics = o.metrics === false || o.adminListen === false ? undefined : createMetrics({ metadata, now: o.now, store });
   const agent = createUpstreamAgent({ ca: o.upstreamCa, insecure: o.upstreamInsecure });
   const classify = makeSsoClassifier(urlPrefix);
   const bootId = randomBytes(3).toString('hex');
