@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-for (const b of ['engine.ts', 'idp-throughput.ts']) {
+for (const b of ['engine.ts', 'idp-throughput.ts', 'proxy.ts']) {
   console.log(`\n=== bench/${b}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(b, import.meta.url))], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = 1;

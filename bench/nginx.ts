@@ -1,0 +1,83 @@
+// nginx and wrk for the proxy benchmark: installed from Debian when missing; nginx started as a child process from a generated config.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** apt-get installs nginx (nginx-light, else nginx) and wrk when they are missing. */
+export function ensureTools(): void {
+  if (have('nginx') && have('wrk')) return;
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const run = (args: string[]) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  run(['apt-get', 'update']);
+  if (!have('nginx') && !run(['apt-get', 'install', '-y', 'nginx-light'])) run(['apt-get', 'install', '-y', 'nginx']);
+  if (!have('wrk')) run(['apt-get', 'install', '-y', 'wrk']);
+  if (!have('nginx') || !have('wrk')) throw new Error('nginx and wrk are needed: apt-get install -y nginx-light wrk');
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export const SMALL_JSON = '{"queries":{},"discovery":{},"accelerate":0}';
+
+/** Fleet's stand-in: fixed answers for everything (request bodies read and discarded). */
+function upstreamBlock(port: number): string {
+  return `server { listen 127.0.0.1:${port} backlog=4096; client_max_body_size 0; keepalive_requests 1000000;
+    location / { default_type application/json; return 200 '${SMALL_JSON}'; } }`;
+}
+
+/** A plain reverse proxy as an operator would write it (HTTP/1.1 keep-alive to the upstream, client address headers). */
+function proxyBlock(port: number, upstreamPort: number): string {
+  return `upstream fleet { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server { listen 127.0.0.1:${port} backlog=4096; client_max_body_size 0; client_body_buffer_size 128k; keepalive_requests 1000000;
+    location / { proxy_pass http://fleet; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr; proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme; } }`;
+}
+
+export interface NginxHandle {
+  url: string;
+  pid: number;
+  close(): Promise<void>;
+}
+
+/** One nginx master with one worker, in the foreground, prefix and temp files in a fresh folder. */
+export async function startNginx(kind: { upstream: true } | { proxyTo: number }): Promise<NginxHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-nginx-'));
+  for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
+  const port = await freePort();
+  const block = 'upstream' in kind ? upstreamBlock(port) : proxyBlock(port, kind.proxyTo);
+  const conf = `${process.getuid?.() === 0 ? 'user root;' : ''}
+worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn;
+events { worker_connections 8192; }
+http { access_log off; client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy; fastcgi_temp_path ${dir}/tmp/fcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi; keepalive_timeout 75s;
+  ${block} }
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  const bin = have('nginx') && spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/nginx';
+  const child = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
+    try { await fetch(url + '/ready').then((r) => r.text()); break; } catch { if (i > 100) throw new Error(`nginx did not start: ${err}`); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    close: () => new Promise<void>((resolve) => { if (child.exitCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGQUIT'); }),
+  };
+}

@@ -1,0 +1,64 @@
+// Open-loop load at a fixed rate (undici Pool): latency counted from each request's scheduled time, so a stall is not hidden (no coordinated omission).
+// Run: open-loop.ts '{"url":"http://127.0.0.1:8080","path":"/x","rate":2000,"seconds":10}' → one JSON line on stdout.
+import { Pool } from 'undici';
+
+export interface OpenLoopSpec {
+  url: string;
+  path: string;
+  rate: number;
+  seconds: number;
+  method?: 'GET' | 'POST';
+  /** 'hostile-callback': a 1 MiB urlencoded SAMLResponse of 40,000 sibling elements */
+  body?: 'hostile-callback';
+  connections?: number;
+  /** seconds at the same rate before measuring (connections, JIT), not counted */
+  warmup?: number;
+}
+
+/** A hostile SSO callback just under Fleet's 1 MiB limit: base64 of an element-count bomb. */
+export function hostileCallbackBody(limit = 1024 * 1024 - 1024): Buffer {
+  const head = '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">';
+  let xml = head + '<a/>'.repeat(180_000) + '</samlp:Response>';
+  let body = 'SAMLResponse=' + encodeURIComponent(Buffer.from(xml).toString('base64'));
+  while (body.length > limit) {
+    xml = head + '<a/>'.repeat(Math.floor((xml.length - head.length) / 4 * 0.97)) + '</samlp:Response>';
+    body = 'SAMLResponse=' + encodeURIComponent(Buffer.from(xml).toString('base64'));
+  }
+  return Buffer.from(body);
+}
+
+const spec = JSON.parse(process.argv[2]) as OpenLoopSpec;
+const pool = new Pool(spec.url, { connections: spec.connections ?? 32, pipelining: 1 });
+const body = spec.body === 'hostile-callback' ? hostileCallbackBody() : null;
+const headers = body ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
+const warm = Math.round(spec.rate * (spec.warmup ?? 1));
+const total = Math.round(spec.rate * spec.seconds) + warm;
+const interval = 1000 / spec.rate;
+const latencies = new Float64Array(total);
+let done = 0;
+let errors = 0;
+const statuses: Record<string, number> = {};
+
+function fire(i: number, scheduled: number): void {
+  pool.request({ method: spec.method ?? 'GET', path: spec.path, headers, body })
+    .then(async (r) => { statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1; await r.body.dump(); })
+    .catch(() => { errors++; })
+    .finally(() => { latencies[i] = performance.now() - scheduled; done++; });
+}
+
+const t0 = performance.now() + 20;
+let next = 0;
+await new Promise<void>((resolve) => {
+  const tick = () => {
+    const now = performance.now();
+    while (next < total && t0 + next * interval <= now) { fire(next, t0 + next * interval); next++; }
+    if (next < total) setTimeout(tick, 1); else resolve();
+  };
+  setTimeout(tick, 20);
+});
+const deadline = performance.now() + 30_000;
+while (done < total && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+await pool.destroy();
+const sorted = Array.from(latencies.subarray(warm, total)).sort((a, b) => a - b);
+const pct = (p: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(3));
+console.log(JSON.stringify({ sent: total - warm, completed: done - warm, errors, statuses, p50ms: pct(0.5), p90ms: pct(0.9), p99ms: pct(0.99), maxms: pct(1) }));

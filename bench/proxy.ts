@@ -1,0 +1,211 @@
+// Benchmark: is samlscope the bottleneck in front of Fleet? Throughput, fixed-rate latency, SSO under attack, streaming and websocket memory,
+// against direct, nginx (1 worker) and a bare Node proxy, in one run. Run: proxy.ts [seconds per case = 10]  (see bench/README.md)
+import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { ensureTools, startNginx, type NginxHandle } from './nginx.js';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+/** which parts to run (default all): throughput,latency,attack,streaming */
+const PARTS = new Set((process.argv[3] ?? 'throughput,latency,attack,streaming').split(','));
+const RATE = 2000;
+const WS_COUNT = 1000;
+const GIB = 1024 * 1024 * 1024;
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const GET_PATH = '/api/osquery/distributed/read';
+const POST_PATH = '/api/osquery/log';
+
+interface Child { url: string; pid: number; proc: ChildProcess; close(): Promise<void> }
+
+/** A TypeScript file from bench/ in its own node process; resolves once it prints "listening on URL". */
+async function startChild(file: string, args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', here(file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
+    proc.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+  });
+  return {
+    url, pid: proc.pid as number, proc,
+    close: () => new Promise<void>((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', () => r()); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 3000).unref(); }),
+  };
+}
+
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+const mib = (b: number) => Number((b / 1048576).toFixed(1));
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    p.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`))));
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-'));
+const postLua = join(dir, 'post.lua');
+writeFileSync(postLua, `wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\nwrk.headers["Content-Type"] = "application/json"\n`);
+
+/** wrk, keep-alive, 1 thread, 50 connections: requests per second and non-2xx count. */
+async function wrk(url: string, post: boolean, seconds: number): Promise<{ rps: number; errors: number }> {
+  const out = await run('wrk', ['-t1', '-c50', `-d${seconds}s`, ...(post ? ['-s', postLua] : []), url + (post ? POST_PATH : GET_PATH)]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  return { rps, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
+}
+
+interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number }
+async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
+  const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
+  return JSON.parse(out.trim().split('\n').pop() as string) as OpenLoop;
+}
+
+class Done extends Error {}
+const results: Record<string, unknown> = { seconds: SECONDS, rate: RATE };
+const cleanups: (() => Promise<void>)[] = [];
+try {
+  ensureTools();
+  const upstream: NginxHandle = await startNginx({ upstream: true });
+  cleanups.push(() => upstream.close());
+  const nginx = await startNginx({ proxyTo: Number(new URL(upstream.url).port) });
+  cleanups.push(() => nginx.close());
+  const samlscope = await startChild('samlscope-proxy.ts', [upstream.url]);
+  cleanups.push(() => samlscope.close());
+  const bare = await startChild('bare-proxy.ts', [upstream.url]);
+  cleanups.push(() => bare.close());
+  const targets: [string, string][] = [['direct', upstream.url], ['samlscope', samlscope.url], ['nginx', nginx.url], ['bare-node', bare.url]];
+
+  // 1. throughput
+  const tput: Record<string, Record<string, { rps: number; errors: number }>> = {};
+  for (const [name, url] of PARTS.has('throughput') ? targets : []) {
+    await wrk(url, false, 1); // warm-up (JIT, pools)
+    tput[name] = { get: await wrk(url, false, SECONDS), post64k: await wrk(url, true, SECONDS) };
+    console.error(`throughput ${name}: ${JSON.stringify(tput[name])}`);
+  }
+  if (PARTS.has('throughput')) results.throughput = tput;
+
+  // 2. latency at a fixed rate, open loop
+  const lat: Record<string, OpenLoop> = {};
+  for (const [name, url] of PARTS.has('latency') || PARTS.has('attack') ? targets : []) {
+    lat[name] = await openLoop({ url, path: GET_PATH, rate: RATE, seconds: SECONDS });
+    console.error(`latency ${name}: ${JSON.stringify(lat[name])}`);
+  }
+  if (PARTS.has('latency') || PARTS.has('attack')) results.latency = lat;
+
+  // 3. SSO under attack: the same agent load while 20 hostile 1 MiB callbacks per second arrive
+  const [agents, attack] = !PARTS.has('attack') ? [] : await Promise.all([
+    openLoop({ url: samlscope.url, path: GET_PATH, rate: RATE, seconds: SECONDS }),
+    openLoop({ url: samlscope.url, path: '/api/v1/fleet/sso/callback', method: 'POST', body: 'hostile-callback', rate: 20, seconds: SECONDS, connections: 8 }),
+  ]);
+  if (agents) {
+    console.error(`attack: agents ${JSON.stringify(agents)} callbacks ${JSON.stringify(attack)}`);
+    results.attack = { agents, callbacks: attack };
+  }
+  await samlscope.close();
+  await bare.close();
+
+  if (!PARTS.has('streaming')) throw new Done();
+  // 4. streaming and websockets, on a fresh samlscope in front of a Node sink (counts upload bytes, echoes websockets)
+  let received = 0;
+  const sink = http.createServer((req, res) => {
+    req.on('data', (c: Buffer) => { received += c.length; });
+    req.on('end', () => res.end(JSON.stringify({ bytes: received })));
+  });
+  const wss = new WebSocketServer({ server: sink, perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('message', (m, binary) => ws.send(m, { binary })));
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); sink.closeAllConnections(); sink.close(() => r()); }));
+  const fresh = await startChild('samlscope-proxy.ts', [`http://127.0.0.1:${(sink.address() as AddressInfo).port}`]);
+  cleanups.push(() => fresh.close());
+  await fetch(fresh.url + '/warm').then((r) => r.text());
+  const baseRss = rss(fresh.pid);
+  let peakRss = baseRss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss(fresh.pid)); }, 50);
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const u = new URL(fresh.url);
+    const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/api/latest/fleet/software/package', headers: { 'content-type': 'application/octet-stream', 'content-length': GIB } },
+      (res) => { res.resume(); res.on('end', () => resolve()); });
+    req.on('error', reject);
+    let sent = 0;
+    const write = () => { while (sent < GIB) { sent += chunk.length; if (!req.write(chunk)) { req.once('drain', write); return; } } req.end(); };
+    write();
+  });
+  const uploadS = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  results.upload = { bytes: received, seconds: Number(uploadS.toFixed(2)), mibPerS: Math.round(1024 / uploadS), rssBaselineMiB: mib(baseRss), rssPeakMiB: mib(peakRss), rssGrowthMiB: mib(peakRss - baseRss) };
+  console.error(`upload: ${JSON.stringify(results.upload)}`);
+
+  await new Promise((r) => setTimeout(r, 1000));
+  const wsBefore = rss(fresh.pid);
+  const sockets: WebSocket[] = [];
+  const wsUrl = fresh.url.replace(/^http/, 'ws') + '/api/v1/fleet/results/websocket';
+  for (let batch = 0; batch < WS_COUNT / 100; batch++) {
+    await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { origin: 'https://fleet.example.test', perMessageDeflate: false });
+      sockets.push(ws);
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    })));
+  }
+  const echo = await new Promise<string>((resolve) => { sockets[0].once('message', (m) => resolve(String(m))); sockets[0].send('still there'); });
+  await new Promise((r) => setTimeout(r, 1500));
+  const wsAfter = rss(fresh.pid);
+  results.websockets = { open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length, echo, rssBeforeMiB: mib(wsBefore), rssAfterMiB: mib(wsAfter), kibPerSocket: Number(((wsAfter - wsBefore) / WS_COUNT / 1024).toFixed(1)) };
+  console.error(`websockets: ${JSON.stringify(results.websockets)}`);
+  for (const s of sockets) s.terminate();
+} catch (e) {
+  if (!(e instanceof Done)) {
+    console.error(e);
+    process.exitCode = 1;
+  }
+} finally {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+}
+
+// the table
+type T = { rps: number };
+const tp = results.throughput as Record<string, { get: T; post64k: T }> | undefined;
+const lt = results.latency as Record<string, OpenLoop> | undefined;
+const at = results.attack as { agents: OpenLoop; callbacks: OpenLoop } | undefined;
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
+const lines: string[] = [];
+if (tp) {
+  lines.push(`Throughput (wrk -t1 -c50 -d${SECONDS}s, keep-alive)          GET ${GET_PATH}   POST 64 KiB ${POST_PATH}`);
+  for (const n of Object.keys(tp)) lines.push(`  ${n.padEnd(12)} ${fmt(tp[n].get.rps).padStart(10)} req/s  (${fmt(tp[n].get.rps / tp.nginx.get.rps, 2)} × nginx)   ${fmt(tp[n].post64k.rps).padStart(8)} req/s  (${fmt(tp[n].post64k.rps / tp.nginx.post64k.rps, 2)} × nginx)`);
+  for (const k of ['get', 'post64k'] as const) {
+    const vsNginx = tp.samlscope[k].rps / tp.nginx[k].rps;
+    const vsBare = tp.samlscope[k].rps / tp['bare-node'][k].rps;
+    lines.push(`  ${k}: samlscope = ${fmt(vsNginx, 2)} × nginx (target ≥ 0.5: ${verdict(vsNginx >= 0.5)}), ${fmt(vsBare, 2)} × bare Node (target ≥ 0.9: ${verdict(vsBare >= 0.9)})`);
+  }
+}
+if (lt) {
+  lines.push(`Latency at ${RATE} req/s, open loop, ${SECONDS} s (ms; added = over direct)`);
+  for (const n of Object.keys(lt)) lines.push(`  ${n.padEnd(12)} p50 ${fmt(lt[n].p50ms, 3).padStart(7)}  p99 ${fmt(lt[n].p99ms, 3).padStart(7)}  max ${fmt(lt[n].maxms, 1).padStart(6)}  added p50 ${fmt(lt[n].p50ms - lt.direct.p50ms, 3).padStart(7)}  added p99 ${fmt(lt[n].p99ms - lt.direct.p99ms, 3).padStart(7)}  errors ${lt[n].errors}`);
+  const s = lt.samlscope.p99ms - lt.direct.p99ms;
+  const g = lt.nginx.p99ms - lt.direct.p99ms;
+  lines.push(`  samlscope added p99 = ${fmt(s / g, 2)} × nginx's (target ≤ 2: ${verdict(s <= 2 * g)})`);
+}
+if (at && lt) {
+  const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
+  lines.push(`SSO under attack (20 hostile 1 MiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
+}
+const up = results.upload as { rssPeakMiB: number; rssBaselineMiB: number; mibPerS: number; bytes: number } | undefined;
+if (up) lines.push(`1 GiB upload: ${up.bytes === GIB ? 'all bytes arrived' : `ONLY ${up.bytes} bytes arrived`}, ${up.mibPerS} MiB/s, RSS ${up.rssBaselineMiB} → peak ${up.rssPeakMiB} MiB (target ≤ 150 MB: ${verdict(up.rssPeakMiB * 1048576 <= 150e6)})`);
+const ws = results.websockets as { open: number; kibPerSocket: number; rssBeforeMiB: number; rssAfterMiB: number } | undefined;
+if (ws) lines.push(`${ws.open} idle websockets: RSS ${ws.rssBeforeMiB} → ${ws.rssAfterMiB} MiB, ${ws.kibPerSocket} KiB each`);
+console.log(lines.join('\n'));
+console.log(JSON.stringify({ bench: 'proxy', ...results }));
