@@ -65,6 +65,8 @@ export interface ProxyOptions {
   maskNameId?: boolean;
   /** no per-request log lines for osquery / orbit / fleetd / device traffic */
   quietAgentLogs?: boolean;
+  /** slowloris guard: a client must finish sending its request headers within this (default HEADERS_TIMEOUT_MS); bodies are not limited */
+  headersTimeoutMs?: number;
   /** the clock, read once per attempt */
   now?: () => Date;
   /** state backend (default: bounded memory, or Redis with redisUrl) */
@@ -77,6 +79,9 @@ export interface ProxyOptions {
   /** Fleet's SSO session validity (default 15 min) */
   ssoSessionTtlMs?: number;
 }
+
+/** How long a client may take to send its request headers: far above any real client, far below Node's 60 s + 30 s check. */
+export const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface ProxyTimeouts {
   /** Node server: whole-request limit (0 = none: uploads have no read deadline) */
@@ -173,9 +178,12 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   // the hot path: requests that are not SSO requests never enter Fastify (see bench/README.md, "Where the time goes")
   const pass = createPassthrough({ upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure }, nextId, logger: log, quietAgentLogs: o.quietAgentLogs });
 
+  // the header phase only (slowloris); Node checks it every connectionsCheckingInterval, so a trickler is dropped within both
+  const headersTimeout = o.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const headerPhase = { headersTimeout, connectionsCheckingInterval: Math.max(100, Math.min(5_000, Math.floor(headersTimeout / 4))) };
   const app: FastifyInstance = Fastify({
     ...(log ? { loggerInstance: log } : { logger: false }),
-    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key, ...headerPhase } } : { http: headerPhase }),
     genReqId: nextId,
     // Fastify's own server setup (lib/server.js), with SSO requests to Fastify and everything else to the pass-through
     serverFactory: (fastifyHandler, fastifyOpts) => {
