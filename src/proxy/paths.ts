@@ -54,8 +54,11 @@ export function cleanPath(p: string): string {
  * backslashes count as slashes (WHATWG URL parsers turn them into slashes), case and a trailing slash are ignored.
  */
 export function routingKey(rawUrl: string): string {
-  const q = rawUrl.indexOf('?');
+  // the query, and a fragment some servers strip from the request-target (Fastify's router does): neither is part of the route
+  const q = rawUrl.search(/[?#]/);
   let p = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  // absolute-form ("POST http://host/path HTTP/1.1"): Go's net/http routes it on its path, so do we
+  p = p.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*/, '');
   p = p.replace(/\\/g, '/');
   p = lenientDecode(p).replace(/\\/g, '/');
   return cleanPath(p).toLowerCase();
