@@ -197,7 +197,8 @@ if (lt) {
   for (const n of Object.keys(lt)) lines.push(`  ${n.padEnd(12)} p50 ${fmt(lt[n].p50ms, 3).padStart(7)}  p99 ${fmt(lt[n].p99ms, 3).padStart(7)}  max ${fmt(lt[n].maxms, 1).padStart(6)}  added p50 ${fmt(lt[n].p50ms - lt.direct.p50ms, 3).padStart(7)}  added p99 ${fmt(lt[n].p99ms - lt.direct.p99ms, 3).padStart(7)}  errors ${lt[n].errors}`);
   const s = lt.samlscope.p99ms - lt.direct.p99ms;
   const g = lt.nginx.p99ms - lt.direct.p99ms;
-  lines.push(`  samlscope added p99 = ${fmt(s / g, 2)} × nginx's (target ≤ 2: ${verdict(s <= 2 * g)})`);
+  lines.push(g > 0 ? `  samlscope added p99 = ${fmt(s / g, 2)} × nginx's (target ≤ 2: ${verdict(s <= 2 * g)})`
+    : `  nginx's added p99 is ${fmt(g, 3)} ms (≤ 0: the direct run was noisier than nginx's); re-run on a quiet machine`);
 }
 if (at && lt) {
   const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
