@@ -7,7 +7,7 @@ import pino from 'pino';
 import { startFleetSim } from '../src/fleet-sim/server.js';
 import { startMockIdp } from '../src/idp/server.js';
 import { parseConfig } from '../src/idp/config.js';
-import { startProxy } from '../src/proxy/server.js';
+import { startProxy, type ProxyOptions } from '../src/proxy/server.js';
 
 const parsed = parseConfig(readFileSync('fixtures/idp/fleet.json', 'utf8'));
 if (!parsed.ok) throw new Error(parsed.problems.join('; '));
@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean; redisUrl?: string } = {}) {
+export async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean; redisUrl?: string; analysisWorkers?: number; analysisPool?: ProxyOptions['analysisPool'] } = {}) {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const sim = await startFleetSim({

@@ -18,7 +18,7 @@ function readPem(o: OptionReader, name: string): Buffer | undefined {
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--analysis-workers N]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -40,6 +40,7 @@ export const proxyCommand: CommandDef = {
     'quiet-agent-logs': { type: 'boolean', description: 'no per-request log lines for osquery, orbit, fleetd and device traffic' },
     'redis-url': { type: 'string', value: 'URL', description: 'share AuthnRequests, the replay cache and attempts with other instances (redis:// or rediss://); better given as SAMLSCOPE_REDIS_URL when it holds a password' },
     'redis-prefix': { type: 'string', value: 'P', description: 'key prefix in Redis', default: 'samlscope:' },
+    'analysis-workers': { type: 'string', value: 'N', description: 'worker threads that analyse SSO callbacks off the event loop; 0 analyses on the main thread', default: '1' },
     'shutdown-grace': { type: 'string', value: 'SECONDS', description: 'on SIGTERM: stop accepting, let in-flight requests finish this long, close websockets (1001), exit 0', default: '30' },
   },
   async run(args, io) {
@@ -69,6 +70,7 @@ export const proxyCommand: CommandDef = {
       }
     }
     const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
+    const analysisWorkers = o.int('analysis-workers', 0, 64) ?? 1;
     const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
     const opts: ProxyOptions = {
       upstream: upstream?.toString() ?? '',
@@ -88,6 +90,7 @@ export const proxyCommand: CommandDef = {
       logSaml: o.bool('log-saml'),
       maskNameId: o.bool('mask-nameid'),
       quietAgentLogs: o.bool('quiet-agent-logs'),
+      analysisWorkers,
       ...(redisUrl ? { redisUrl, redisPrefix: o.str('redis-prefix') ?? 'samlscope:' } : {}),
     };
     if (upstream) {

@@ -18,6 +18,7 @@ export const EDGE_ERRORS = {
   EDGE_BODY_TOO_LARGE: { status: 413, title: 'The SSO callback body is larger than Fleet accepts' },
   EDGE_SSO_REJECTED: { status: 403, title: 'Sign-in blocked: the SAML response failed samlscope\'s checks' },
   EDGE_STATE_UNAVAILABLE: { status: 403, title: 'Sign-in blocked: samlscope cannot reach its shared state to check this response' },
+  EDGE_ANALYSIS_UNAVAILABLE: { status: 503, title: 'Sign-in blocked: samlscope could not check this response in time' },
   EDGE_INTERNAL: { status: 500, title: 'samlscope failed to handle the request' },
 } as const satisfies Record<string, EdgeEntry>;
 

@@ -6,6 +6,7 @@ import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import { parseMetadata } from '../saml/index.js';
+import { createAnalysisPool, type AnalysisPoolOptions } from './analysis-pool.js';
 import { parseTrustedProxies } from './client-ip.js';
 import { EdgeError } from './edge-errors.js';
 import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
@@ -78,6 +79,10 @@ export interface ProxyOptions {
   metadataRefreshIntervalMs?: number;
   /** Fleet's SSO session validity (default 15 min) */
   ssoSessionTtlMs?: number;
+  /** worker threads that analyse SSO callbacks off the event loop (default 1); 0 analyses in-process */
+  analysisWorkers?: number;
+  /** the analysis pool's queue bound, per-job timeout and (tests) worker script; see analysis-pool.ts */
+  analysisPool?: Omit<AnalysisPoolOptions, 'workers' | 'onReplace'>;
 }
 
 /** How long a client may take to send its request headers: far above any real client, far below Node's 60 s + 30 s check. */
@@ -135,6 +140,7 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
     }
   }
   if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
+  if (o.analysisWorkers !== undefined && !(Number.isInteger(o.analysisWorkers) && o.analysisWorkers >= 0)) problems.push(`analysisWorkers: a whole number ≥ 0, got ${o.analysisWorkers}`);
   if (o.mode && o.mode !== 'observe' && o.mode !== 'enforce') problems.push(`mode: observe or enforce, got "${String(o.mode)}"`);
   problems.push(...parseTrustedProxies(o.trustedProxies ?? []).problems.map((p) => `trustedProxies: ${p}`));
   const adminProblem = o.adminListen === false ? null : adminAccessProblem((o.adminListen ?? { host: '127.0.0.1' }).host, o.adminToken);
@@ -233,6 +239,10 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     sessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
     log,
     onAttempt: metrics ? (a) => metrics.attempt(a) : undefined,
+    analysis: createAnalysisPool({
+      ...o.analysisPool, workers: o.analysisWorkers,
+      onReplace: (e) => log?.warn({ event: 'analysis.worker_replaced', reason: e.reason, detail: e.detail }, 'SAML analysis worker replaced'),
+    }),
   };
   // metrics: only SSO requests enter Fastify, so this hook never runs on the pass-through path
   if (metrics) app.addHook('onResponse', async (_request, reply) => metrics.response('sso', reply.statusCode));
@@ -250,6 +260,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       });
     }
   } catch (e) {
+    await sso.analysis?.close();
     pass.close();
     await app.close().catch(() => undefined);
     await agent.close().catch(() => undefined);
@@ -292,6 +303,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       await admin?.close();
       pass.close();
       await app.close();
+      await sso.analysis?.close();
       await agent.close().catch(() => undefined);
       if (!o.store) await store.close();
     },

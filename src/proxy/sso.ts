@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { analyzeResponse, authnRequestFromUrl, lintAuthnRequest } from '../saml/index.js';
 import { finding, hasErrors, type Finding } from '../saml/findings.js';
 import type { AnalysisReport } from '../saml/types.js';
+import { AnalysisUnavailableError, type AnalysisPool } from './analysis-pool.js';
 import type { ActualOutcome, Attempt, FleetAnswer, PredictedOutcome, RecordedAuthnRequest } from './attempt.js';
 import { boundedBodyParser, captureBounded, rejoin, type CapturedBody } from './body.js';
 import type { TrustedProxies } from './client-ip.js';
@@ -49,6 +50,8 @@ export interface SsoContext {
   maskNameId: boolean;
   sessionTtlMs: number;
   log?: Logger;
+  /** runs the analysis (a worker pool, see analysis-pool.ts); default: in-process */
+  analysis?: AnalysisPool;
   /** called with every attempt as it is recorded (metrics) */
   onAttempt?: (a: Attempt) => void;
 }
@@ -232,6 +235,7 @@ async function handleCallback(
   let bodyBytes = 0;
   // shared state (Redis) that does not answer: judged without it, a finding says so, enforce fails closed
   let stateDown: string | null = null;
+  let unavailable: string | null = null;
   const stateful = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await call();
@@ -255,7 +259,7 @@ async function handleCallback(
       if (relay) rec = await stateful(() => ctx.store.takeAuthnRequest('relay:' + relay), null);
     }
     const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl);
-    const analyze = (): Promise<AnalysisReport> => analyzeResponse(input, {
+    const analyze = (): Promise<AnalysisReport> => (ctx.analysis?.analyze ?? analyzeResponse)(input, {
       metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl,
       extraAudiences: [ctx.publicUrl.replace(/\/+$/, ''), ctx.publicUrl.replace(/\/+$/, '') + ctx.urlPrefix],
       now, requestId: rec?.request.id ?? undefined, allowIdpInitiated: ctx.allowIdpInitiated,
@@ -266,7 +270,14 @@ async function handleCallback(
         report = await analyze();
       }
     } catch (err) {
-      request.log.error({ err }, 'SAML analysis failed');
+      if (err instanceof AnalysisUnavailableError) {
+        // too busy, too slow or crashed: observe forwards it unjudged, enforce fails closed (EDGE_ANALYSIS_UNAVAILABLE)
+        unavailable = err.reason;
+        proxyFindings.push(finding('SAML_FLEET_ANALYSIS_UNAVAILABLE', `samlscope did not analyse this callback: ${err.message}.`, { reason: err.reason }));
+        request.log.warn({ reason: err.reason }, 'SAML analysis unavailable');
+      } else {
+        request.log.error({ err }, 'SAML analysis failed');
+      }
       report = null;
     }
     if (report) {
@@ -322,6 +333,7 @@ async function handleCallback(
   if (ctx.mode === 'enforce' && verdict === 'reject') {
     finish('blocked', null, 'blocked', null);
     if (!captured.complete) return sendEdge(reply, 'EDGE_BODY_TOO_LARGE', { close: true, findings: ['SAML_DECODE_TOO_LARGE'] });
+    if (unavailable !== null) return sendEdge(reply, 'EDGE_ANALYSIS_UNAVAILABLE', { findings: ['SAML_FLEET_ANALYSIS_UNAVAILABLE'] });
     if (!report) return sendEdge(reply, 'EDGE_INTERNAL');
     const codes = findings.filter((f) => f.severity === 'error').map((f) => f.code);
     return sendEdge(reply, 'EDGE_SSO_REJECTED', { findings: codes });

@@ -519,6 +519,11 @@ export const CATALOGUE = {
     title: 'A headless login through Fleet and the mock IdP failed',
     remedy: 'Fleet keeps the exact reason in its server log. Run samlscope proxy in front of Fleet and log in again to see the finding that explains it.',
   },
+  SAML_FLEET_ANALYSIS_UNAVAILABLE: {
+    severity: 'warning',
+    title: 'samlscope did not analyse this callback',
+    remedy: 'The proxy\'s analysis workers were all busy with a full queue, the analysis ran over its time limit, or a worker crashed (the evidence names which). Observe mode forwarded the callback unjudged; enforce mode blocked it (EDGE_ANALYSIS_UNAVAILABLE) and the user can sign in again. A flood of callbacks is an attack or a misbehaving client: check the client addresses in the log; for real load raise --analysis-workers.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingCode = keyof typeof CATALOGUE;

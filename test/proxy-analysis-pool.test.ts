@@ -1,0 +1,157 @@
+// The SAML analysis worker pool: same reports as in-process, stuck and crashed workers replaced, a full queue answered with its codes through a real proxy.
+import t from 'tap';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AnalysisUnavailableError, createAnalysisPool, defaultWorkerUrl, withoutLoaders, type AnalysisPool } from '../src/proxy/analysis-pool.js';
+import { checkProxyOptions } from '../src/proxy/server.js';
+import { analyzeResponse, parseMetadata, type AnalyzeOptions } from '../src/saml/index.js';
+import { FIXTURE_PARAMS } from '../scripts/fixture-cases.js';
+import { send } from './proxy-helpers.js';
+import { setup } from './sso-stack.js';
+
+const fx = (p: string) => new URL('../fixtures/' + p, import.meta.url);
+const md = parseMetadata(readFileSync(fx('metadata/test-idp.xml'), 'utf8'));
+const opts: AnalyzeOptions = { metadata: md, ...FIXTURE_PARAMS };
+const CALLBACK = '/api/v1/fleet/sso/callback';
+const FORM = 'application/x-www-form-urlencoded';
+
+// A stand-in worker speaking the pool's messages: "hang" spins forever, "crash" exits, anything else gets a canned reject report.
+const dir = mkdtempSync(join(tmpdir(), 'samlscope-pool-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const stubWorker = pathToFileURL(join(dir, 'stub-worker.mjs'));
+writeFileSync(stubWorker, `
+import { parentPort } from 'node:worker_threads';
+parentPort.on('message', (job) => {
+  const text = typeof job.input === 'string' ? job.input : Buffer.from(job.input).toString('latin1');
+  if (text.includes('hang')) for (;;) {}
+  if (text.includes('crash')) process.exit(7);
+  parentPort.postMessage({ kind: 'done', id: job.id, report: { verdict: 'reject', findings: [], subject: null, signature: null,
+    response: null, assertion: null, xml: null, inputKind: null, relayState: null, checkedAt: job.opts.now.toISOString() } });
+});
+parentPort.postMessage({ kind: 'ready' });
+`);
+const brokenWorker = pathToFileURL(join(dir, 'broken-worker.mjs'));
+writeFileSync(brokenWorker, 'throw new Error("cannot load");\n');
+
+async function reason(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (e) {
+    return e instanceof AnalysisUnavailableError ? e.reason : 'other error: ' + (e as Error).message;
+  }
+}
+
+t.test('a worker gives the same report as in-process analysis for every valid and invalid fixture', async (t) => {
+  const pool = createAnalysisPool({ workers: 1 });
+  t.teardown(() => pool.close());
+  t.match(defaultWorkerUrl().pathname, /analysis-worker-boot\.mjs$/, 'from source the worker starts through the tsx bootstrap');
+  let n = 0;
+  for (const kind of ['valid', 'invalid']) {
+    for (const f of readdirSync(fx(`responses/${kind}`))) {
+      const bytes = readFileSync(fx(`responses/${kind}/${f}`));
+      const [inWorker, inProcess] = await Promise.all([pool.analyze(bytes, opts), analyzeResponse(bytes, opts)]);
+      t.same(inWorker, inProcess, `${kind}/${f}`);
+      n++;
+    }
+  }
+  t.ok(n > 40, `${n} fixtures compared`);
+  const xml = readFileSync(fx('responses/valid/' + readdirSync(fx('responses/valid'))[0]), 'utf8');
+  const asString = await pool.analyze(xml, { ...opts, requestId: undefined, allowIdpInitiated: true });
+  t.same(asString, await analyzeResponse(xml, { ...opts, requestId: undefined, allowIdpInitiated: true }), 'a string input, other options');
+  const bytes = Buffer.from(xml);
+  await pool.analyze(bytes, opts);
+  t.equal(bytes.toString(), xml, 'the caller\'s buffer is untouched (a copy is transferred)');
+  t.same(pool.stats(), { workers: 1, ready: 1, busy: 0, queued: 0, replaced: 0 });
+});
+
+t.test('workers: 0 analyses in-process', async (t) => {
+  const pool = createAnalysisPool({ workers: 0 });
+  const bytes = readFileSync(fx('responses/invalid/SAML_SIG_INVALID.xml'));
+  t.same(await pool.analyze(bytes, opts), await analyzeResponse(bytes, opts));
+  t.same(pool.stats(), { workers: 0, ready: 0, busy: 0, queued: 0, replaced: 0 });
+  await pool.close();
+  t.throws(() => createAnalysisPool({ workers: -1 }));
+  t.match(checkProxyOptions({ upstream: 'http://127.0.0.1:1', metadata: md, analysisWorkers: 1.5 }), [/^analysisWorkers:/]);
+});
+
+t.test('a job that hangs is timed out, its worker terminated and replaced; the next job runs', async (t) => {
+  const replaced: string[] = [];
+  const pool = createAnalysisPool({ workers: 1, timeoutMs: 400, workerUrl: stubWorker, onReplace: (e) => replaced.push(e.reason) });
+  t.teardown(() => pool.close());
+  const t0 = Date.now();
+  t.equal(await reason(pool.analyze('hang', opts)), 'timeout');
+  t.ok(Date.now() - t0 < 3000, 'failed within the timeout, not wedged');
+  t.same(replaced, ['timeout']);
+  t.equal((await pool.analyze('fine', opts)).verdict, 'reject', 'the replacement answers');
+  t.match(pool.stats(), { workers: 1, busy: 0, queued: 0, replaced: 1 });
+});
+
+t.test('a crashed worker is replaced and its job fails with reason crashed', async (t) => {
+  const pool = createAnalysisPool({ workers: 1, workerUrl: stubWorker });
+  t.teardown(() => pool.close());
+  t.equal(await reason(pool.analyze(Buffer.from('crash'), opts)), 'crashed');
+  t.equal((await pool.analyze(Buffer.from('fine'), opts)).verdict, 'reject', 'the replacement answers');
+  t.equal(pool.stats().replaced, 1);
+});
+
+t.test('a full queue answers busy at once; waiting jobs run after the stuck one is replaced; close fails what waits', async (t) => {
+  const pool: AnalysisPool = createAnalysisPool({ workers: 1, maxQueue: 1, timeoutMs: 600, workerUrl: stubWorker });
+  while (pool.stats().ready === 0) await sleep(20);
+  const stuck = reason(pool.analyze('hang', opts));
+  const waiting = pool.analyze('fine', opts);
+  t.match(pool.stats(), { busy: 1, queued: 1 });
+  t.equal(await reason(pool.analyze('fine', opts)), 'busy', 'the third is refused without waiting');
+  t.equal(await stuck, 'timeout');
+  t.equal((await waiting).verdict, 'reject', 'the waiting job ran on the replacement');
+  const stuckAgain = reason(pool.analyze('hang', opts));
+  while (pool.stats().busy === 0) await sleep(20);
+  const queued = reason(pool.analyze('fine', opts));
+  await pool.close();
+  t.equal(await stuckAgain, 'closed');
+  t.equal(await queued, 'closed');
+  t.equal(await reason(pool.analyze('fine', opts)), 'closed');
+});
+
+t.test('a worker that cannot start fails the waiting jobs instead of leaving them waiting', async (t) => {
+  const pool = createAnalysisPool({ workers: 1, workerUrl: brokenWorker });
+  t.teardown(() => pool.close());
+  t.equal(await reason(pool.analyze('fine', opts)), 'crashed');
+});
+
+t.test('loader flags stay out of a source worker', async (t) => {
+  t.same(withoutLoaders(['--import=x', '--enable-source-maps', '--loader', 'y', '-r', 'z', '--max-old-space-size=100']), ['--enable-source-maps', '--max-old-space-size=100']);
+});
+
+for (const mode of ['enforce', 'observe'] as const) {
+  t.test(`${mode}: through the proxy, a full queue and a stuck analysis give SAML_FLEET_ANALYSIS_UNAVAILABLE${mode === 'enforce' ? ' and EDGE_ANALYSIS_UNAVAILABLE' : ', forwarded'}`, async (t) => {
+    const { proxy, callbacks } = await setup(t, mode, { analysisWorkers: 1, analysisPool: { maxQueue: 1, timeoutMs: 2500, workerUrl: stubWorker } });
+    const post = (body: string) => send(proxy.url, { method: 'POST', path: CALLBACK, body: Buffer.from(body), headers: { 'content-type': FORM, accept: 'application/json' } });
+    const first = post('SAMLResponse=hang');
+    await sleep(500);
+    const second = post('SAMLResponse=fine');
+    await sleep(500);
+    const third = await post('SAMLResponse=fine');
+    const [r1, r2] = await Promise.all([first, second]);
+    const attempts = await proxy.store.listAttempts(10);
+    const unavailable = (a: (typeof attempts)[number]) => a.findings.find((f) => f.code === 'SAML_FLEET_ANALYSIS_UNAVAILABLE')?.evidence?.reason ?? 'analysed';
+    t.same(attempts.map(unavailable).sort(), ['analysed', 'busy', 'timeout'], 'one refused as busy, one timed out, one analysed');
+    if (mode === 'enforce') {
+      for (const [r, what] of [[third, 'busy'], [r1, 'timeout']] as const) {
+        t.equal(r.status, 503, `${what}: 503`);
+        t.same(JSON.parse(r.body.toString()).error, { code: 'EDGE_ANALYSIS_UNAVAILABLE', status: 503, title: JSON.parse(r.body.toString()).error.title, requestId: JSON.parse(r.body.toString()).error.requestId, findings: ['SAML_FLEET_ANALYSIS_UNAVAILABLE'] }, `${what}: the EDGE code and the finding`);
+      }
+      t.equal(r2.status, 403, 'the analysed one is judged (the stub rejects it)');
+      t.equal(JSON.parse(r2.body.toString()).error.code, 'EDGE_SSO_REJECTED');
+      t.equal(callbacks(), 0, 'Fleet saw none');
+      t.ok(attempts.every((a) => a.action === 'blocked'));
+    } else {
+      t.equal(callbacks(), 3, 'all three forwarded to Fleet');
+      t.ok([third, r1, r2].every((r) => r.status !== 503), 'Fleet answered each');
+      t.ok(attempts.every((a) => a.action === 'forwarded'));
+    }
+  });
+}
