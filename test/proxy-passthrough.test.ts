@@ -246,3 +246,39 @@ t.test('without publicUrl, Fleet\'s server_url is the proxy\'s own URL (learnt w
   t.equal(own.acsUrl, own.url + '/api/v1/fleet/sso/callback');
   t.equal(p.acsUrl, 'https://fleet.example.test/api/v1/fleet/sso/callback');
 });
+
+t.test('an Upgrade that is not a bodiless GET websocket is refused: no connection becomes a pipe past SSO interception', async (t) => {
+  const { createConnection } = await import('node:net');
+  const port = Number(new URL(p.url).port);
+  // after each refused upgrade a callback POST is written on the same connection: it must never reach Fleet
+  const smuggled = 'POST /api/v1/fleet/sso/callback HTTP/1.1\r\nHost: fleet.example.test\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 14\r\n\r\nSAMLResponse=x';
+  const raw = (head: string) => new Promise<string>((resolve, reject) => {
+    const c = createConnection({ host: '127.0.0.1', port }, () => c.write(head + smuggled));
+    let got = '';
+    c.on('data', (d: Buffer) => { got += d.toString('latin1'); });
+    c.on('end', () => resolve(got));
+    c.on('error', reject);
+    c.setTimeout(5000, () => { c.destroy(); reject(new Error(`no close; got ${got}`)); });
+  });
+  const seenBefore = upstream.seen.length;
+  const upgradesBefore = wsOrigins.length;
+  const cases: [string, string][] = [
+    ['h2c', 'GET /api/v1/fleet/hosts HTTP/1.1\r\nHost: fleet.example.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n'],
+    ['tls', 'GET /api/v1/fleet/hosts HTTP/1.1\r\nHost: fleet.example.test\r\nConnection: Upgrade\r\nUpgrade: TLS/1.2\r\n\r\n'],
+    ['websocket on POST', 'POST /api/v1/fleet/results/websocket HTTP/1.1\r\nHost: fleet.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n'],
+    ['websocket GET with a body', 'GET /api/v1/fleet/results/websocket HTTP/1.1\r\nHost: fleet.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 4\r\n\r\nbody'],
+  ];
+  for (const [name, head] of cases) {
+    const answer = await raw(head);
+    t.match(answer, /^HTTP\/1\.1 400 /, `${name}: refused with 400`);
+    t.match(answer, /Connection: close/i, `${name}: the connection is closed`);
+    t.equal((answer.match(/^HTTP\/1\.1 /gm) ?? []).length, 1, `${name}: one answer only; the bytes after it were not served`);
+    t.match(answer, /EDGE_BAD_REQUEST/, `${name}: EDGE code`);
+  }
+  t.equal(upstream.seen.length, seenBefore, 'no request reached Fleet, smuggled callback included');
+  t.equal(wsOrigins.length, upgradesBefore, 'no upgrade reached Fleet');
+  // the real websocket handshake still tunnels
+  const ws = new WebSocket(p.url.replace('http', 'ws') + '/api/v1/fleet/results/websocket');
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  ws.close();
+});
