@@ -1,6 +1,7 @@
 // `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluster, workerRole } from '../proxy/workers.js';
 import { OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
 
@@ -18,7 +19,7 @@ function readPem(o: OptionReader, name: string): Buffer | undefined {
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--analysis-workers N]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -41,6 +42,7 @@ export const proxyCommand: CommandDef = {
     'redis-url': { type: 'string', value: 'URL', description: 'share AuthnRequests, the replay cache and attempts with other instances (redis:// or rediss://); better given as SAMLSCOPE_REDIS_URL when it holds a password' },
     'redis-prefix': { type: 'string', value: 'P', description: 'key prefix in Redis', default: 'samlscope:' },
     'analysis-workers': { type: 'string', value: 'N', description: 'worker threads that analyse SSO callbacks off the event loop; 0 analyses on the main thread', default: '1' },
+    workers: { type: 'string', value: 'N', description: 'processes sharing the listening port (node:cluster); worker 1 runs the admin listener; above 1 needs --redis-url in enforce mode (see docs/proxy.md)', default: '1' },
     'shutdown-grace': { type: 'string', value: 'SECONDS', description: 'on SIGTERM: stop accepting, let in-flight requests finish this long, close websockets (1001), exit 0', default: '30' },
   },
   async run(args, io) {
@@ -101,13 +103,55 @@ export const proxyCommand: CommandDef = {
         o.problems.push(`${names[field] ?? field}:${p.slice(field.length + 1)}`);
       }
     }
+    const workers = o.int('workers', 1, 64) ?? 1;
+    // without shared state each worker correlates and detects replays alone: enforce would block logins whose callback lands elsewhere
+    if (workers > 1 && !redisUrl && mode === 'enforce') o.problems.push('--workers: above 1 in enforce mode needs --redis-url (AuthnRequests and the replay cache must be shared by the workers)');
     o.check();
     const logger = pino({ name: 'samlscope-proxy' });
-    const handle = await startProxy({ ...opts, logger });
-    io.stderr(`samlscope proxy (${opts.mode}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
-    await io.stopSignal;
+    if (workers > 1 && !isClusterWorker()) return runPrimary(workers, graceS, Boolean(redisUrl), opts, logger, io);
+    const role = workers > 1 ? await workerRole() : null;
+    const log = role ? logger.child({ worker: role.index }) : logger;
+    let handle: Awaited<ReturnType<typeof startProxy>>;
+    try {
+      handle = await startProxy({ ...opts, logger: log, ...(role && !role.admin ? { adminListen: false as const } : {}) });
+    } catch (e) {
+      if (role) reportFailed((e as Error).message);
+      throw e;
+    }
+    if (role) reportReady({ url: handle.url, adminUrl: handle.adminUrl, acsUrl: handle.acsUrl });
+    else io.stderr(`samlscope proxy (${opts.mode}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
+    await (role ? Promise.race([io.stopSignal, drainRequested()]) : io.stopSignal);
+    if (role) {
+      await handle.close({ graceMs: graceS * 1000 });
+      return 0;
+    }
     io.stderr(`samlscope proxy stopping: draining connections for up to ${graceS} s\n`);
     await handle.close({ graceMs: graceS * 1000 });
     return 0;
   },
 };
+
+/** --workers N > 1, in the primary: fork, report, replace crashed workers, drain them all on SIGTERM / SIGINT. */
+async function runPrimary(workers: number, graceS: number, shared: boolean, opts: ProxyOptions, logger: pino.Logger, io: Parameters<CommandDef['run']>[1]): Promise<number> {
+  if (!shared) {
+    logger.warn({ event: 'proxy.workers_without_shared_state', workers }, 'several workers without --redis-url: each keeps its own AuthnRequests and replay cache, so SSO correlation and replay detection only work when a login stays on one worker');
+    io.stderr(`samlscope proxy: warning: --workers ${workers} without --redis-url: SSO correlation and replay detection are per worker (see docs/proxy.md)\n`);
+  }
+  const c = startCluster({
+    workers, killAfterMs: graceS * 1000 + 10_000,
+    onEvent: (e) => (e.event === 'worker.exited' && e.replacing ? logger.error(e, 'proxy worker died; replacing it') : logger.info(e, e.event)),
+  });
+  let ready: Awaited<typeof c.ready>;
+  try {
+    ready = await Promise.race([c.ready, io.stopSignal.then(() => null)]) as Awaited<typeof c.ready>;
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+  if (ready) {
+    io.stderr(`samlscope proxy (${opts.mode}) on ${ready.url} → ${opts.upstream}; admin ${ready.adminUrl ?? 'off'} (worker 1); ACS ${ready.acsUrl}; workers ${workers} (pids ${ready.pids.join(', ')})\n`);
+    await io.stopSignal;
+  }
+  io.stderr(`samlscope proxy stopping: draining ${workers} workers for up to ${graceS} s\n`);
+  return c.stop();
+}
