@@ -98,6 +98,11 @@ t.test('--workers 2: one port, both workers serve, a killed worker is replaced, 
   const health = await request(p.adminUrl + '/healthz');
   t.equal(health.statusCode, 200, 'admin listener answers');
   await health.body.text();
+  // pass-through metrics (onDone → counter + histogram) count worker 1's own requests: /metrics is per worker
+  const metrics = await (await request(p.adminUrl + '/metrics')).body.text();
+  const byWorker1 = served.filter((l) => l.worker === 1).length;
+  t.match(metrics, new RegExp(`samlscope_http_responses_total\\{route="passthrough",class="2xx"\\} ${byWorker1}\\n`), 'pass-through status classes: worker 1\'s requests');
+  t.match(metrics, new RegExp(`samlscope_upstream_seconds_count\\{route="passthrough"\\} ${byWorker1}\\n`), 'pass-through latency histogram: worker 1\'s requests');
   const started = p.lines.filter((l) => l.event === 'proxy.started');
   t.same(started.map((l) => [l.worker, l.adminUrl === null]).sort(), [[1, false], [2, true]], 'admin in worker 1, none in worker 2');
 

@@ -10,6 +10,8 @@ export interface ProxyMetrics {
   attempt(a: Attempt): void;
   /** one answered request on the proxy listener: counts its status class only */
   response(route: 'sso' | 'passthrough', status: number): void;
+  /** one finished pass-through request: its status class and its time from request to response end (one increment, one observe) */
+  passthrough(status: number, ms: number): void;
   /** the Prometheus text exposition */
   text(): Promise<string>;
   contentType: string;
@@ -35,7 +37,7 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
   });
   const upstream = new Histogram({
-    name: 'samlscope_upstream_seconds', help: 'Time Fleet took to answer, by route (SSO callbacks only: pass-through is not timed)',
+    name: 'samlscope_upstream_seconds', help: 'Time Fleet took to answer, by route (sso_callback: Fleet alone; passthrough: request arrival to response end, through the proxy)',
     labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   });
   const responses = new Counter({
@@ -47,6 +49,7 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     sso: CLASSES.map((c) => responses.labels('sso', c)),
     passthrough: CLASSES.map((c) => responses.labels('passthrough', c)),
   };
+  const passthroughTime = upstream.labels('passthrough');
   const md = o.metadata;
   new Gauge({
     name: 'samlscope_metadata_fetch_ok', help: '1 when the last IdP metadata load or refresh succeeded, 0 when it failed (the last good copy stays in use)',
@@ -91,6 +94,10 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     },
     response(route, status) {
       children[route][Math.floor(status / 100) - 1]?.inc();
+    },
+    passthrough(status, ms) {
+      children.passthrough[Math.floor(status / 100) - 1]?.inc();
+      passthroughTime.observe(ms / 1000);
     },
     text: () => registry.metrics(),
   };

@@ -182,7 +182,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   let seq = 0;
   const nextId = () => `${bootId}-${(++seq).toString(36)}`;
   // the hot path: requests that are not SSO requests never enter Fastify (see bench/README.md, "Where the time goes")
-  const pass = createPassthrough({ upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure }, nextId, logger: log, quietAgentLogs: o.quietAgentLogs });
+  const pass = createPassthrough({ upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure }, nextId, logger: log, quietAgentLogs: o.quietAgentLogs,
+    onDone: metrics ? (r) => metrics.passthrough(r.status, r.ms) : undefined });
 
   // the header phase only (slowloris); Node checks it every connectionsCheckingInterval, so a trickler is dropped within both
   const headersTimeout = o.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
