@@ -137,3 +137,19 @@ t.test('samlscope proxy: every option problem at once', async (t) => {
     t.match(problems, o, `names ${o}`);
   }
 });
+
+t.test('fleetsView/rawFormField: the SAMLResponse Fleet reads, keys unescaped as Go does (no body/query confusion)', async (t) => {
+  const { fleetsView, rawFormField } = await import('../src/proxy/sso.js');
+  const form = 'application/x-www-form-urlencoded';
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  t.equal(rawFormField(b('RelayState=%2F&SAMLResponse=AAA%2B&SAMLResponse=BBB'), 'SAMLResponse'), 'AAA%2B', 'first value, raw');
+  t.equal(rawFormField(b('SAMLRespons%65=AAA'), 'SAMLResponse'), 'AAA', 'escaped key matches (Go unescapes keys)');
+  t.equal(rawFormField(b('SAML+Response=AAA'), 'SAML Response'), 'AAA', '+ in a key is a space');
+  t.equal(rawFormField(b('SAMLRespons%ZZ=AAA'), 'SAMLResponse'), null, 'a key Go cannot unescape matches nothing');
+  t.equal(rawFormField(b('RelayState=x'), 'SAMLResponse'), null);
+  t.equal(rawFormField(b('SAMLResponse'), 'SAMLResponse'), '', 'a key without = has an empty value');
+  // an escaped key in the body wins over the query, as in Go: the body is what gets judged
+  t.equal(fleetsView(b('SAMLRespons%65=FORGED'), form, '/api/v1/fleet/sso/callback?SAMLResponse=GOOD').toString(), 'SAMLRespons%65=FORGED');
+  t.equal(fleetsView(b('RelayState=%2F'), form, '/cb?SAMLResponse=Q%2B&RelayState=r').toString(), 'SAMLResponse=Q%2B&RelayState=r', 'no field in the body: the query\'s');
+  t.equal(fleetsView(b('SAMLResponse=BODY'), 'text/plain', '/cb').length, 0, 'a non-form body is not read by Fleet');
+});

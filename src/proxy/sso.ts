@@ -187,12 +187,33 @@ async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: Ss
   }
 }
 
-function formField(body: Buffer, name: string): string | null {
-  try {
-    return new URLSearchParams(body.toString('latin1')).get(name);
-  } catch {
-    return null;
+/**
+ * The raw (still escaped) first value of `name` in an urlencoded body, keys unescaped as Go's url.ParseQuery does
+ * ('+' and %XX; a key it cannot unescape matches nothing). Linear, and only keys are decoded: a 1 MiB SAMLResponse
+ * value is never copied or decoded here on the event loop.
+ */
+export function rawFormField(body: Buffer, name: string): string | null {
+  const s = body.toString('latin1');
+  for (let start = 0; start <= s.length;) {
+    let end = s.indexOf('&', start);
+    if (end === -1) end = s.length;
+    const eq = s.indexOf('=', start);
+    const keyEnd = eq === -1 || eq > end ? end : eq;
+    let key = s.slice(start, keyEnd);
+    if (key.includes('%') || key.includes('+')) {
+      try { key = decodeURIComponent(key.replace(/\+/g, ' ')); } catch { key = ''; }
+    }
+    if (key === name && keyEnd > start) return keyEnd === end ? '' : s.slice(keyEnd + 1, end);
+    start = end + 1;
   }
+  return null;
+}
+
+/** The first value of a small field (RelayState), unescaped; null when absent or not unescapable. */
+function formField(body: Buffer, name: string): string | null {
+  const raw = rawFormField(body, name);
+  if (raw === null) return null;
+  try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return null; }
 }
 
 /**
@@ -203,7 +224,7 @@ function formField(body: Buffer, name: string): string | null {
 export function fleetsView(body: Buffer, contentType: string | string[] | undefined, url: string): Buffer {
   const type = (Array.isArray(contentType) ? contentType[0] : contentType ?? '').split(';')[0].trim().toLowerCase();
   const isForm = type === 'application/x-www-form-urlencoded';
-  if (isForm && formField(body, 'SAMLResponse') !== null) return body;
+  if (isForm && rawFormField(body, 'SAMLResponse') !== null) return body;
   const q = url.indexOf('?');
   const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
   const fromQuery = query?.getAll('SAMLResponse') ?? [];
