@@ -20,25 +20,37 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const GET_PATH = '/api/osquery/distributed/read';
 const POST_PATH = '/api/osquery/log';
 
-interface Child { url: string; pid: number; proc: ChildProcess; close(): Promise<void> }
+/** pids: the process and, for `--workers N`, its cluster workers (RSS is summed over them) */
+interface Child { url: string; pid: number; pids: number[]; proc: ChildProcess; close(): Promise<void> }
 
-/** A TypeScript file from bench/ in its own node process; resolves once it prints "listening on URL". */
-async function startChild(file: string, args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', here(file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
+/** node ARGV in its own process; resolves once it prints "listening on URL" (bench entries) or the CLI's startup line (stderr). */
+async function startChild(argv: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { url, workers } = await new Promise<{ url: string; workers: number[] }>((resolve, reject) => {
     let out = '';
-    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]); });
-    proc.once('exit', (code) => reject(new Error(`${file} exited ${code}`)));
+    let err = '';
+    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve({ url: m[1], workers: [] }); if (out.length > 65536) out = ''; });
+    proc.stderr?.on('data', (c: Buffer) => {
+      process.stderr.write(c);
+      err += c.toString();
+      const m = /samlscope proxy \(\w+\) on (\S+)/.exec(err);
+      if (m) resolve({ url: m[1], workers: (/pids ([\d, ]+)\)/.exec(err)?.[1] ?? '').split(', ').filter(Boolean).map(Number) });
+    });
+    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
   });
   return {
-    url, pid: proc.pid as number, proc,
+    url, pid: proc.pid as number, pids: [proc.pid as number, ...workers], proc,
     close: () => new Promise<void>((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', () => r()); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 3000).unref(); }),
   };
 }
 
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
+function rss(pid: number | number[]): number {
+  let sum = 0;
+  for (const p of [pid].flat()) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+    sum += m ? Number(m[1]) * 1024 : NaN;
+  }
+  return sum;
 }
 const mib = (b: number) => Number((b / 1048576).toFixed(1));
 
@@ -53,6 +65,24 @@ function run(cmd: string, args: string[]): Promise<string> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-'));
+const mdFile = join(dir, 'metadata.xml');
+const pem = readFileSync(here('../certs/test-only-idp-signing.cert.pem'), 'utf8').replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+writeFileSync(mdFile, '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/00000000-0000-0000-0000-000000000001/"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
+  `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${pem}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` +
+  '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.example.test/t/saml2"/></IDPSSODescriptor></EntityDescriptor>');
+/** samlscope as run in production: the compiled build (dist/, `npm run build` first; bench/run.ts does) */
+const distEntry = (upstreamUrl: string, metrics = false) => startChild([here('samlscope-dist.mjs'), upstreamUrl, ...(metrics ? ['metrics'] : [])]);
+/** the same entry from source through tsx (how bin/samlscope.js runs in a source checkout) */
+const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-proxy.ts'), upstreamUrl]);
+/** the real CLI from dist: pino logger (agent paths quiet), admin listener with /metrics, analysis worker thread, --workers N */
+const cliEntry = (upstreamUrl: string, workers: number) => startChild([here('../dist/cli.js'), 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
+  '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs', '--shutdown-grace', '1', '--workers', String(workers)]);
+/** RSS after one request and a second of rest */
+async function idleRss(c: Child): Promise<number> {
+  await fetch(c.url + '/warm').then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 1000));
+  return rss(c.pids);
+}
 const postLua = join(dir, 'post.lua');
 writeFileSync(postLua, `wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\nwrk.headers["Content-Type"] = "application/json"\n`);
 
@@ -80,15 +110,29 @@ try {
   cleanups.push(() => upstream.close());
   const nginx = await startNginx({ proxyTo: Number(new URL(upstream.url).port) });
   cleanups.push(() => nginx.close());
-  const samlscope = await startChild('samlscope-proxy.ts', [upstream.url]);
+  const samlscope = await distEntry(upstream.url);
   cleanups.push(() => samlscope.close());
-  const bare = await startChild('bare-proxy.ts', [upstream.url]);
+  const bare = await startChild(['--import', 'tsx', here('bare-proxy.ts'), upstream.url]);
   cleanups.push(() => bare.close());
   const targets: [string, string][] = [['direct', upstream.url], ['samlscope', samlscope.url], ['nginx', nginx.url], ['bare-node', bare.url]];
+  const variants: [string, Child][] = [];
+  if (PARTS.has('throughput')) {
+    for (const [name, start] of [['samlscope+metrics', () => distEntry(upstream.url, true)], ['cli-workers-1', () => cliEntry(upstream.url, 1)], ['cli-workers-2', () => cliEntry(upstream.url, 2)], ['samlscope-tsx', () => tsxEntry(upstream.url)]] as const) {
+      const c = await start();
+      cleanups.push(() => c.close());
+      variants.push([name, c]);
+    }
+  }
+  // 0. idle memory: the production form (dist) against tsx, and the CLI with 1 and 2 workers (primary + workers summed)
+  const idle: Record<string, number> = { samlscope: mib(await idleRss(samlscope)) };
+  for (const [name, c] of variants) idle[name] = mib(await idleRss(c));
+  results.idleRssMiB = idle;
+  console.error(`idle RSS MiB: ${JSON.stringify(idle)}`);
 
-  // 1. throughput
+  // 1. throughput (the tsx entry is for memory only)
   const tput: Record<string, Record<string, { rps: number; errors: number }>> = {};
-  for (const [name, url] of PARTS.has('throughput') ? targets : []) {
+  const tputTargets: [string, string][] = [...targets, ...variants.filter(([n]) => n !== 'samlscope-tsx').map(([n, c]): [string, string] => [n, c.url])];
+  for (const [name, url] of PARTS.has('throughput') ? tputTargets : []) {
     await wrk(url, false, 1); // warm-up (JIT, pools)
     tput[name] = { get: await wrk(url, false, SECONDS), post64k: await wrk(url, true, SECONDS) };
     console.error(`throughput ${name}: ${JSON.stringify(tput[name])}`);
@@ -114,6 +158,7 @@ try {
   }
   await samlscope.close();
   await bare.close();
+  for (const [, c] of variants) await c.close();
 
   if (!PARTS.has('streaming')) throw new Done();
   // 4. streaming and websockets, on a fresh samlscope in front of a Node sink (counts upload bytes, echoes websockets)
@@ -126,9 +171,21 @@ try {
   wss.on('connection', (ws) => ws.on('message', (m, binary) => ws.send(m, { binary })));
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   cleanups.push(() => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); sink.closeAllConnections(); sink.close(() => r()); }));
-  const fresh = await startChild('samlscope-proxy.ts', [`http://127.0.0.1:${(sink.address() as AddressInfo).port}`]);
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  // the upload through the tsx entry first (for the dist-vs-tsx memory figure), then through dist, which then also carries the websockets
+  const tsxFresh = await tsxEntry(sinkUrl);
+  cleanups.push(() => tsxFresh.close());
+  results.uploadTsx = await upload(tsxFresh);
+  console.error(`upload (tsx): ${JSON.stringify(results.uploadTsx)}`);
+  await tsxFresh.close();
+  const fresh = await distEntry(sinkUrl);
   cleanups.push(() => fresh.close());
+  results.upload = await upload(fresh);
+  console.error(`upload (dist): ${JSON.stringify(results.upload)}`);
+  async function upload(fresh: Child): Promise<Record<string, number>> {
+  received = 0;
   await fetch(fresh.url + '/warm').then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 1000));
   const baseRss = rss(fresh.pid);
   let peakRss = baseRss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss(fresh.pid)); }, 50);
@@ -145,8 +202,8 @@ try {
   });
   const uploadS = (performance.now() - t0) / 1000;
   clearInterval(sampler);
-  results.upload = { bytes: received, seconds: Number(uploadS.toFixed(2)), mibPerS: Math.round(1024 / uploadS), rssBaselineMiB: mib(baseRss), rssPeakMiB: mib(peakRss), rssGrowthMiB: mib(peakRss - baseRss) };
-  console.error(`upload: ${JSON.stringify(results.upload)}`);
+  return { bytes: received, seconds: Number(uploadS.toFixed(2)), mibPerS: Math.round(1024 / uploadS), rssBaselineMiB: mib(baseRss), rssPeakMiB: mib(peakRss), rssGrowthMiB: mib(peakRss - baseRss) };
+  }
 
   await new Promise((r) => setTimeout(r, 1000));
   const wsBefore = rss(fresh.pid);
@@ -185,8 +242,10 @@ const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 const lines: string[] = [];
 if (tp) {
   lines.push(`Throughput (wrk -t1 -c50 -d${SECONDS}s, keep-alive)          GET ${GET_PATH}   POST 64 KiB ${POST_PATH}`);
-  for (const n of Object.keys(tp)) lines.push(`  ${n.padEnd(12)} ${fmt(tp[n].get.rps).padStart(10)} req/s  (${fmt(tp[n].get.rps / tp.nginx.get.rps, 2)} × nginx)   ${fmt(tp[n].post64k.rps).padStart(8)} req/s  (${fmt(tp[n].post64k.rps / tp.nginx.post64k.rps, 2)} × nginx)`);
+  for (const n of Object.keys(tp)) lines.push(`  ${n.padEnd(18)} ${fmt(tp[n].get.rps).padStart(10)} req/s  (${fmt(tp[n].get.rps / tp.nginx.get.rps, 2)} × nginx)   ${fmt(tp[n].post64k.rps).padStart(8)} req/s  (${fmt(tp[n].post64k.rps / tp.nginx.post64k.rps, 2)} × nginx)`);
   for (const k of ['get', 'post64k'] as const) {
+    const ratio = (a: string, b: string) => (tp[a] && tp[b] ? fmt(tp[a][k].rps / tp[b][k].rps, 2) : '—');
+    lines.push(`  ${k}: metrics on / off = ${ratio('samlscope+metrics', 'samlscope')}; CLI --workers 2 / --workers 1 = ${ratio('cli-workers-2', 'cli-workers-1')}; CLI --workers 2 = ${ratio('cli-workers-2', 'nginx')} × nginx`);
     const vsNginx = tp.samlscope[k].rps / tp.nginx[k].rps;
     const vsBare = tp.samlscope[k].rps / tp['bare-node'][k].rps;
     lines.push(`  ${k}: samlscope = ${fmt(vsNginx, 2)} × nginx (target ≥ 0.5: ${verdict(vsNginx >= 0.5)}), ${fmt(vsBare, 2)} × bare Node (target ≥ 0.9: ${verdict(vsBare >= 0.9)})`);
@@ -204,8 +263,12 @@ if (at && lt) {
   const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
   lines.push(`SSO under attack (20 hostile 1 MiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
 }
-const up = results.upload as { rssPeakMiB: number; rssBaselineMiB: number; mibPerS: number; bytes: number } | undefined;
-if (up) lines.push(`1 GiB upload: ${up.bytes === GIB ? 'all bytes arrived' : `ONLY ${up.bytes} bytes arrived`}, ${up.mibPerS} MiB/s, RSS ${up.rssBaselineMiB} → peak ${up.rssPeakMiB} MiB (target ≤ 150 MB: ${verdict(up.rssPeakMiB * 1048576 <= 150e6)})`);
+const idle = results.idleRssMiB as Record<string, number> | undefined;
+if (idle) lines.push(`Idle RSS (after one request): ${Object.entries(idle).map(([n, v]) => `${n} ${v} MiB`).join(', ')}`);
+for (const [label, key] of [['dist', 'upload'], ['tsx', 'uploadTsx']]) {
+  const up = results[key] as { rssPeakMiB: number; rssBaselineMiB: number; mibPerS: number; bytes: number } | undefined;
+  if (up) lines.push(`1 GiB upload (${label}): ${up.bytes === GIB ? 'all bytes arrived' : `ONLY ${up.bytes} bytes arrived`}, ${up.mibPerS} MiB/s, RSS ${up.rssBaselineMiB} → peak ${up.rssPeakMiB} MiB (target ≤ 150 MB: ${verdict(up.rssPeakMiB * 1048576 <= 150e6)})`);
+}
 const ws = results.websockets as { open: number; kibPerSocket: number; rssBeforeMiB: number; rssAfterMiB: number } | undefined;
 if (ws) lines.push(`${ws.open} idle websockets: RSS ${ws.rssBeforeMiB} → ${ws.rssAfterMiB} MiB, ${ws.kibPerSocket} KiB each`);
 console.log(lines.join('\n'));
