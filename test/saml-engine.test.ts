@@ -3,10 +3,10 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import {
-  analyze, analyzeResponse, authnRequestFromUrl, decodeAuthnRequest, lintAuthnRequest, metadataFindings, parseMetadata,
+  analyze, analyzeResponse, authnRequestFromUrl, decodeAuthnRequest, lintAuthnRequest, metadataFindings, parseMetadata, pemToBase64,
   CATALOGUE, FINDING_CODES, MetadataError, type AnalyzeOptions,
 } from '../src/saml/index.js';
-import { FIXTURE_PARAMS, INVALID_CASES, VALID_CASES, fixtureMetadata, validResponse } from '../scripts/fixture-cases.js';
+import { FIXTURE_PARAMS, INVALID_CASES, KEYS, VALID_CASES, fixtureMetadata, validResponse } from '../scripts/fixture-cases.js';
 
 const fx = (p: string) => new URL('../fixtures/' + p, import.meta.url);
 const md = parseMetadata(readFileSync(fx('metadata/test-idp.xml'), 'utf8'));
@@ -33,9 +33,18 @@ t.test('fixtures: each valid fixture is accepted and each invalid one reports th
     'SAML_DECODE_TOO_LARGE', 'SAML_DECODE_INFLATE_FAILED', 'SAML_SIG_CERT_NOT_YET_VALID', 'SAML_META_NO_SIGNING_CERT', 'SAML_META_NO_REDIRECT_SSO',
     'SAML_REPLAY_DETECTED', 'SAML_FLEET_SECOND_OPINION_REJECTS', 'SAML_FLEET_AUTHN_ISSUER_MISMATCH', 'SAML_FLEET_AUTHN_ACS_MISMATCH',
     'SAML_FLEET_ACCOUNT_INVALID', 'SAML_FLEET_ACCOUNT_DISABLED', 'SAML_FLEET_ORG_DISABLED', 'SAML_FLEET_ERROR_UNEXPLAINED',
+    // preflight's findings about Fleet's settings and the metadata, not about a message
+    'SAML_META_UNREACHABLE', 'SAML_META_UNPARSEABLE', 'SAML_META_NO_VALID_CERT', 'SAML_FLEET_ENTITY_ID_MISSING',
+    'SAML_FLEET_SERVER_URL_MISSING', 'SAML_FLEET_METADATA_MISSING', 'SAML_FLEET_LOGIN_FAILED',
   ]);
   const named = new Set(files.map((f) => f.split('.')[0]));
   for (const code of FINDING_CODES.filter((c) => CATALOGUE[c].severity === 'error' && !elsewhere.has(c))) tt.ok(named.has(code), `fixture for ${code}`);
+  // and each code without a fixture is asserted by name in some other test file
+  const testDir = new URL('./', import.meta.url);
+  const own = readFileSync(new URL(import.meta.url), 'utf8');
+  const withoutThisList = own.slice(0, own.indexOf('const elsewhere')) + own.slice(own.indexOf('// and each code without a fixture'));
+  const others = readdirSync(testDir).filter((f) => f.endsWith('.ts') && f !== 'saml-engine.test.ts').map((f) => readFileSync(new URL(f, testDir), 'utf8')).join('\n') + withoutThisList;
+  for (const code of elsewhere) tt.ok(others.includes(`'${code}'`) || others.includes(`"${code}"`) || others.includes(code + ':'), `${code} is asserted in another test`);
 });
 
 t.test('fixtures on disk are exactly what scripts/make-fixtures.ts produces (deterministic)', async (tt) => {
@@ -164,6 +173,15 @@ t.test('options: IdP-initiated allowed, skew configurable, extra audiences (serv
 t.test('second opinion: node-saml configured as Fleet agrees on accepted responses', async (tt) => {
   const { nodeSamlOpinion } = await import('../src/saml/second-opinion.js');
   tt.same(await nodeSamlOpinion(validResponse(), opts(), 'fleet'), { accepted: true, reason: null });
+  // the stricter side wins: an engine accept that node-saml refuses becomes a reject with the disagreement named
+  const { withSecondOpinion } = await import('../src/saml/second-opinion.js');
+  const accepted = analyze(validResponse(), opts());
+  tt.equal(accepted.verdict, 'accept');
+  const otherKeys = parseMetadata(fixtureMetadata().replace(/<X509Certificate>[^<]+<\/X509Certificate>/g, `<X509Certificate>${pemToBase64(KEYS.attacker.certPem)}</X509Certificate>`));
+  const overruled = await withSecondOpinion(accepted, opts({ metadata: otherKeys }));
+  tt.equal(overruled.verdict, 'reject');
+  tt.equal(overruled.findings[0].code, 'SAML_FLEET_SECOND_OPINION_REJECTS');
+  tt.match(overruled.findings[0].evidence?.nodeSaml, /signature/i, 'node-saml\'s reason kept as evidence');
   const other = await nodeSamlOpinion(validResponse(), opts(), 'https://not-fleet.example.com');
   tt.equal(other.accepted, false, 'node-saml rejects another audience');
   tt.ok(other.reason);
