@@ -84,6 +84,26 @@ t.test('a body trickled slowly to the SSO callback is still judged and blocks no
   t.equal(callbacks(), 0, 'Fleet never saw it');
 });
 
+t.test('a callback body that never finishes (slow-body attack) is cut off at its deadline in both modes', async (t) => {
+  for (const mode of ['observe', 'enforce'] as const) {
+    const { proxy, callbacks } = await setup(t, mode, { callbackBodyDeadlineMs: 1_000 });
+    const s = await open(proxy.url);
+    const chunks: Buffer[] = [];
+    s.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise((r) => s.once('close', r));
+    s.write(`POST ${CALLBACK} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: ${FORM}\r\nContent-Length: ${forgedForm.length}\r\n\r\n`);
+    s.write(forgedForm.slice(0, 100));
+    const t0 = Date.now();
+    await Promise.race([closed, sleep(10_000)]);
+    const answer = Buffer.concat(chunks).toString();
+    t.match(answer, /^HTTP\/1\.1 408/, `${mode}: 408 after ${Date.now() - t0} ms`);
+    t.match(answer, /EDGE_BODY_TIMEOUT/, `${mode}: names the code`);
+    t.ok(s.destroyed || s.readableEnded, `${mode}: connection closed`);
+    s.destroy();
+    t.equal(callbacks(), 0, `${mode}: Fleet never saw it`);
+  }
+});
+
 t.test('50 concurrent hostile 1 MiB callbacks while agent traffic flows: event-loop lag and agent p99 reported', async (t) => {
   const { proxy, callbacks } = await setup(t, 'enforce');
   const hostile = Buffer.from('SAMLResponse=' + encodeURIComponent(Buffer.from('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">' + '<x/>'.repeat(200_000) + '</samlp:Response>').toString('base64')).slice(0, 1024 * 1024 - 20));

@@ -16,6 +16,7 @@ export const EDGE_ERRORS = {
   EDGE_BAD_PATH: { status: 400, title: 'The request path is not allowed' },
   EDGE_BAD_REQUEST: { status: 400, title: 'The request is malformed' },
   EDGE_BODY_TOO_LARGE: { status: 413, title: 'The SSO callback body is larger than Fleet accepts' },
+  EDGE_BODY_TIMEOUT: { status: 408, title: 'The SSO callback body did not arrive in time' },
   EDGE_SSO_REJECTED: { status: 403, title: 'Sign-in blocked: the SAML response failed samlscope\'s checks' },
   EDGE_STATE_UNAVAILABLE: { status: 403, title: 'Sign-in blocked: samlscope cannot reach its shared state to check this response' },
   EDGE_ANALYSIS_UNAVAILABLE: { status: 503, title: 'Sign-in blocked: samlscope could not check this response in time' },

@@ -46,6 +46,8 @@ export interface ProxyOptions {
   entityId?: string;
   /** Fleet's server_url as users reach it (default: the proxy's own URL once it listens) */
   publicUrl?: string;
+  /** how long an SSO callback body may take to arrive before a 408 EDGE_BODY_TIMEOUT (default 30 s) */
+  callbackBodyDeadlineMs?: number;
   /** Fleet's server.url_prefix */
   urlPrefix?: string;
   mode?: ProxyMode;
@@ -220,7 +222,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof EdgeError) return sendEdge(reply, err.code);
+    if (err instanceof EdgeError) return sendEdge(reply, err.code, err.code === 'EDGE_BODY_TIMEOUT' ? { close: true } : undefined);
     const status = err.statusCode ?? 500;
     if (status === 400 && /invalid characters|relative path/.test(err.message)) return sendEdge(reply, 'EDGE_BAD_PATH');
     if (status < 500) return sendEdge(reply, 'EDGE_BAD_REQUEST', { close: true });
@@ -234,6 +236,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now,
     entityId: o.entityId ?? 'fleet',
     publicUrl: o.publicUrl ?? '',
+    callbackBodyDeadlineMs: o.callbackBodyDeadlineMs,
     allowIdpInitiated: o.allowIdpInitiated ?? false,
     logSaml: o.logSaml ?? false,
     maskNameId: o.maskNameId ?? false,

@@ -23,6 +23,8 @@ import { StoreUnavailableError, type ProxyStore } from './store.js';
 export const SSO_LIMITS = {
   /** Fleet refuses callback bodies over 1 MiB */
   callbackBodyBytes: 1024 * 1024,
+  /** a callback body still arriving after this is a slow-body attack (browsers post a few KiB at once) */
+  callbackBodyDeadlineMs: 30_000,
   /** Fleet's JSON and HTML answers read for analysis; larger ones pass through unread */
   fleetAnswerBytes: 1024 * 1024,
   /** Fleet's clock skew: replay cache entries live until NotOnOrAfter plus this */
@@ -34,6 +36,8 @@ export const SSO_LIMITS = {
 export const SESSION_COOKIE = '__Host-FLEETSSOSESSIONID';
 
 export interface SsoContext {
+  /** how long a callback body may take to arrive (default SSO_LIMITS.callbackBodyDeadlineMs) */
+  callbackBodyDeadlineMs?: number;
   upstream: URL;
   agent: Agent;
   trusted: TrustedProxies;
@@ -147,7 +151,7 @@ export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promis
   // --- callback: the form body is captured bounded as a Buffer and forwarded byte for byte (or blocked)
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    const parser = boundedBodyParser(SSO_LIMITS.callbackBodyBytes);
+    const parser = boundedBodyParser(SSO_LIMITS.callbackBodyBytes, ctx.callbackBodyDeadlineMs ?? SSO_LIMITS.callbackBodyDeadlineMs);
     scope.addContentTypeParser('application/x-www-form-urlencoded', parser);
     scope.addContentTypeParser('*', parser);
     for (const r of SSO_ROUTES.filter((x) => x.kind === 'callback')) {
