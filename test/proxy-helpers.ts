@@ -1,22 +1,35 @@
 // Shared by the proxy tests: a raw HTTP client (paths sent byte for byte), a recording upstream, test metadata.
 import http from 'node:http';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { parseMetadata, type IdpMetadata } from '../src/saml/index.js';
 
 export const CERTS = new URL('../certs/', import.meta.url);
 
-export function testMetadata(): IdpMetadata {
+/** Minimal IdP metadata trusting the test-only signing cert. */
+export function testMetadataXml(): string {
   const pem = readFileSync(new URL('test-only-idp-signing.cert.pem', CERTS), 'utf8');
   const b64 = pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-  return parseMetadata(
-    '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/00000000-0000-0000-0000-000000000001/">' +
+  return '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/00000000-0000-0000-0000-000000000001/">' +
     '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
     `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${b64}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` +
     '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.example.test/tenant/saml2"/>' +
-    '</IDPSSODescriptor></EntityDescriptor>');
+    '</IDPSSODescriptor></EntityDescriptor>';
+}
+
+export function testMetadata(): IdpMetadata {
+  return parseMetadata(testMetadataXml());
+}
+
+/** The same metadata in a temporary file, for a proxy started as a child process (--metadata FILE). */
+export function testMetadataFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'samlscope-md-')), 'metadata.xml');
+  writeFileSync(file, testMetadataXml());
+  return file;
 }
 
 export interface RawResponse {

@@ -2,14 +2,11 @@
 import t from 'tap';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
-import { childEnv } from './child-env.js';
-import { CERTS } from './proxy-helpers.js';
+import { childEnv, proxyUrlFrom } from './child-env.js';
+import { testMetadataFile } from './proxy-helpers.js';
 import { CLOSE_FRAME_1001, FrameBoundary } from '../src/proxy/shutdown.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,11 +54,7 @@ t.test('SIGTERM under load: in-flight requests finish, new connections refused, 
   t.teardown(() => new Promise<void>((r) => { wss.close(); upstream.closeAllConnections(); upstream.close(() => r()); }));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-  const pem = readFileSync(new URL('test-only-idp-signing.cert.pem', CERTS), 'utf8').replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
-  const mdFile = join(mkdtempSync(join(tmpdir(), 'samlscope-shutdown-')), 'metadata.xml');
-  writeFileSync(mdFile, '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/t/"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
-    `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${pem}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` +
-    '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.example.test/t/saml2"/></IDPSSODescriptor></EntityDescriptor>');
+  const mdFile = testMetadataFile();
 
   const GRACE_S = 10;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
@@ -69,15 +62,8 @@ t.test('SIGTERM under load: in-flight requests finish, new connections refused, 
     '--shutdown-grace', String(GRACE_S)], { env: childEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
   t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
-  let stderr = '';
-  const proxyUrl = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      const m = / on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
-  });
+  const { url: proxyUrl } = await proxyUrlFrom(child);
+
   const port = Number(new URL(proxyUrl).port);
 
   // an open websocket through the proxy

@@ -3,14 +3,12 @@ import t from 'tap';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { CERTS } from './proxy-helpers.js';
-import { childEnv } from './child-env.js';
+import { testMetadataFile } from './proxy-helpers.js';
+import { childEnv, proxyUrlFrom } from './child-env.js';
 
 const GIB = 1024 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
@@ -52,12 +50,7 @@ const upstream = http.createServer((req, res) => {
 await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-const pem = readFileSync(new URL('test-only-idp-signing.cert.pem', CERTS), 'utf8').replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
-const dir = mkdtempSync(join(tmpdir(), 'samlscope-stream-'));
-const mdFile = join(dir, 'metadata.xml');
-writeFileSync(mdFile, '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/t/"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
-  `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${pem}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` +
-  '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.example.test/t/saml2"/></IDPSSODescriptor></EntityDescriptor>');
+const mdFile = testMetadataFile();
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
   '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs'],
@@ -67,15 +60,7 @@ t.teardown(async () => {
   await new Promise((r) => child.once('exit', r));
   await new Promise((r) => upstream.close(r));
 });
-let stderr = '';
-const proxyUrl = await new Promise<string>((resolve, reject) => {
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString();
-    const m = / on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-    if (m) resolve(m[1]);
-  });
-  child.once('exit', (code) => reject(new Error(`proxy exited ${code}: ${stderr}`)));
-});
+const { url: proxyUrl } = await proxyUrlFrom(child);
 const pid = child.pid as number;
 
 t.test('1 GiB each way through the proxy, bytes intact, memory bounded', async (t) => {
