@@ -152,9 +152,14 @@ try {
     openLoop({ url: samlscope.url, path: GET_PATH, rate: RATE, seconds: SECONDS }),
     openLoop({ url: samlscope.url, path: '/api/v1/fleet/sso/callback', method: 'POST', body: 'hostile-callback', rate: 20, seconds: SECONDS, connections: 8 }),
   ]);
+  // the same flood through the bare Node proxy (which judges nothing): what the load itself costs on this machine
+  const [bareAgents] = !PARTS.has('attack') ? [] : await Promise.all([
+    openLoop({ url: bare.url, path: GET_PATH, rate: RATE, seconds: SECONDS }),
+    openLoop({ url: bare.url, path: '/api/v1/fleet/sso/callback', method: 'POST', body: 'hostile-callback', rate: 20, seconds: SECONDS, connections: 8 }),
+  ]);
   if (agents) {
-    console.error(`attack: agents ${JSON.stringify(agents)} callbacks ${JSON.stringify(attack)}`);
-    results.attack = { agents, callbacks: attack };
+    console.error(`attack: agents ${JSON.stringify(agents)} callbacks ${JSON.stringify(attack)} bare-node agents ${JSON.stringify(bareAgents)}`);
+    results.attack = { agents, callbacks: attack, bareAgents };
   }
   await samlscope.close();
   await bare.close();
@@ -236,7 +241,7 @@ try {
 type T = { rps: number };
 const tp = results.throughput as Record<string, { get: T; post64k: T }> | undefined;
 const lt = results.latency as Record<string, OpenLoop> | undefined;
-const at = results.attack as { agents: OpenLoop; callbacks: OpenLoop } | undefined;
+const at = results.attack as { agents: OpenLoop; callbacks: OpenLoop; bareAgents?: OpenLoop } | undefined;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
 const verdict = (ok: boolean) => (ok ? 'meets target' : 'MISSES target');
 const lines: string[] = [];
@@ -262,6 +267,7 @@ if (lt) {
 if (at && lt) {
   const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
   lines.push(`SSO under attack (20 hostile 1 MiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
+  if (at.bareAgents && lt['bare-node']) lines.push(`  baseline, the same flood through the bare Node proxy (no analysis): agent p99 ${fmt(lt['bare-node'].p99ms, 3)} → ${fmt(at.bareAgents.p99ms, 3)} ms (${fmt((at.bareAgents.p99ms / lt['bare-node'].p99ms - 1) * 100, 0)} %)`);
 }
 const idle = results.idleRssMiB as Record<string, number> | undefined;
 if (idle) lines.push(`Idle RSS (after one request): ${Object.entries(idle).map(([n, v]) => `${n} ${v} MiB`).join(', ')}`);
