@@ -6,6 +6,7 @@ import {
   analyze, analyzeResponse, authnRequestFromUrl, decodeAuthnRequest, lintAuthnRequest, metadataFindings, parseMetadata, pemToBase64,
   CATALOGUE, FINDING_CODES, MetadataError, type AnalyzeOptions,
 } from '../src/saml/index.js';
+import { decodeBase64Strict, scanFormFields } from '../src/saml/decode.js';
 import { FIXTURE_PARAMS, INVALID_CASES, KEYS, VALID_CASES, fixtureMetadata, validResponse } from '../scripts/fixture-cases.js';
 
 const fx = (p: string) => new URL('../fixtures/' + p, import.meta.url);
@@ -130,6 +131,39 @@ t.test('inputs: base64, form body, HAR, raw XML all reach the same verdict; HAR 
   tt.equal(analyze('{"log":{"entries":[]}}', opts()).findings[0].code, 'SAML_DECODE_HAR_NO_CALLBACK');
   tt.equal(analyze('{not json', opts()).findings[0].code, 'SAML_DECODE_NOT_XML');
   tt.equal(analyze(Buffer.from([0x3c, 0xff, 0xfe, 0x3e]), opts()).findings[0].code, 'SAML_XML_MALFORMED');
+});
+
+t.test('inputs: the linear form scan and the base64 fast path give exactly what URLSearchParams and the strict decoder give', async (tt) => {
+  // reference: the slow forms the fast paths replace
+  const slowB64 = (v: string) => {
+    const c = v.replace(/[\r\n\t ]+/g, '');
+    return c.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(c) ? null : Buffer.from(c, 'base64');
+  };
+  const pieces = ['SAMLResponse', 'RelayState', 'SAML%52esponse', 'SAMLResponse+', 'Relay%53tate', '=', '&', '&&', '?', '%', '%2', '%2B', '%2b', '%3D',
+    '%2F', '%zz', '%C3%A9', '%C3', '%FF', '+', ' ', 'é', '\uD83D\uDE00', '\uD800', 'abc', 'QUJD', '==', 'x=y', '\r\n', '%E2%82%AC'];
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  let fast = 0;
+  for (let i = 0; i < 4000; i++) {
+    let body = '';
+    for (let k = rnd(10); k >= 0; k--) body += pieces[rnd(pieces.length)];
+    const ref = new URLSearchParams(body);
+    const got = scanFormFields(body);
+    if (got) {
+      fast++;
+      if (JSON.stringify(got) !== JSON.stringify({ values: ref.getAll('SAMLResponse'), relay: ref.get('RelayState') })) tt.fail(`form scan differs on ${JSON.stringify(body)}`);
+    }
+    const b64 = body.replace(/[^A-Za-z0-9+/=\r\n ]/g, '');
+    const a = decodeBase64Strict(b64);
+    const b = slowB64(b64);
+    if ((a === null) !== (b === null) || (a && b && !a.equals(b))) tt.fail(`base64 differs on ${JSON.stringify(b64)}`);
+  }
+  tt.ok(fast > 2000, `most generated bodies take the fast path (${fast}/4000), so the comparison means something`);
+  tt.equal(scanFormFields('SAMLResponse=%zz'), null, 'a malformed escape is left to URLSearchParams');
+  tt.equal(scanFormFields('SAMLResponse=\uD800'), null, 'a lone surrogate is left to URLSearchParams');
+  tt.same(scanFormFields('?SAMLResponse=a%2Bb+c&SAMLResponse=&RelayState=1&RelayState=2'), { values: ['a+b c', ''], relay: '1' });
+  // the slow path still judges what the fast one declines
+  tt.equal(analyze('SAMLResponse=%zz&SAMLResponse=x', opts()).findings[0].code, 'SAML_DECODE_FORM_DUPLICATE_FIELD');
 });
 
 t.test('AuthnRequest: Fleet-shaped Redirect request decoded and linted; hostile ones refused', async (tt) => {
