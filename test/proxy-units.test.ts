@@ -78,7 +78,7 @@ t.test('memory store: single-use sessions with TTL, replay set-if-absent until e
   t.equal(await s.seenAssertion('x', new Date(now + 500)), false, 'expired entries do not count');
   await s.seenAssertion('y', new Date(now + 500)); await s.seenAssertion('z', new Date(now + 500));
   t.equal(s.sizes().assertions, 2);
-  for (const id of ['1', '2', '3', '4']) await s.addAttempt({ id } as Attempt);
+  for (const id of ['1', '2', '3', '4']) await s.addAttempt({ id, session: { cookie: false, known: false, authnRequest: null }, report: null } as unknown as Attempt);
   t.same((await s.listAttempts()).map((a) => a.id), ['4', '3', '2'], 'newest first, oldest evicted');
   t.same((await s.listAttempts(1)).map((a) => a.id), ['4']);
   t.equal(await s.getAttempt('1'), null);

@@ -1,7 +1,7 @@
 // RedisStore against a real redis-server: single use, TTLs, replay set-if-absent across instances, bounded attempts, and a Redis that is gone.
 import t from 'tap';
 import { openRedisStore, RedisStore } from '../src/proxy/store-redis.js';
-import { boundedAttemptJson, MemoryStore, StoreUnavailableError, type StoreHealth } from '../src/proxy/store.js';
+import { boundAttempt, boundedAttemptJson, MemoryStore, StoreUnavailableError, type StoreHealth } from '../src/proxy/store.js';
 import type { Attempt, RecordedAuthnRequest } from '../src/proxy/attempt.js';
 import { startRedis } from './redis-server.js';
 
@@ -136,4 +136,13 @@ t.test('memory store: attempts capped in size like Redis ones', async (t) => {
   (huge.findings[0] as { message: string }).message = 'm'.repeat(20 * 1024);
   t.ok(Buffer.byteLength(boundedAttemptJson(huge, 8 * 1024)) > 8 * 1024, 'findings are never cut: the cap drops XML and report only');
   t.equal(JSON.parse(boundedAttemptJson(huge, 8 * 1024)).report, null);
+  // XML under the cap in characters but over it in JSON bytes (escaped quotes, multi-byte UTF-8) is still measured, not guessed
+  for (const ch of ['"', 'é']) {
+    const a = attempt('esc', '2026-01-01T00:00:00.000Z', 10);
+    (a.report as { xml: string }).xml = ch.repeat(6 * 1024);
+    const kept = boundAttempt(a, 8 * 1024);
+    t.equal(kept.attempt.report?.xml, null, `${ch}: dropped once its JSON passes the cap`);
+    t.ok(Buffer.byteLength(kept.json) <= 8 * 1024, `${ch}: the JSON kept is under the cap`);
+    t.same(JSON.parse(kept.json), kept.attempt, `${ch}: the JSON is the attempt kept`);
+  }
 });

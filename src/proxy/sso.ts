@@ -196,8 +196,8 @@ async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: Ss
  * ('+' and %XX; a key it cannot unescape matches nothing). Linear, and only keys are decoded: a 1 MiB SAMLResponse
  * value is never copied or decoded here on the event loop.
  */
-export function rawFormField(body: Buffer, name: string): string | null {
-  const s = body.toString('latin1');
+export function rawFormField(body: Buffer | string, name: string): string | null {
+  const s = typeof body === 'string' ? body : body.toString('latin1');
   for (let start = 0; start <= s.length;) {
     let end = s.indexOf('&', start);
     if (end === -1) end = s.length;
@@ -214,7 +214,7 @@ export function rawFormField(body: Buffer, name: string): string | null {
 }
 
 /** The first value of a small field (RelayState), unescaped; null when absent or not unescapable. */
-function formField(body: Buffer, name: string): string | null {
+function formField(body: Buffer | string, name: string): string | null {
   const raw = rawFormField(body, name);
   if (raw === null) return null;
   try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return null; }
@@ -225,10 +225,10 @@ function formField(body: Buffer, name: string): string | null {
  * query string's (a body of another type is not parsed at all). Judging only the body would let a SAMLResponse in
  * the query slip past enforce mode.
  */
-export function fleetsView(body: Buffer, contentType: string | string[] | undefined, url: string): Buffer {
+export function fleetsView(body: Buffer, contentType: string | string[] | undefined, url: string, latin1 = body.toString('latin1')): Buffer {
   const type = (Array.isArray(contentType) ? contentType[0] : contentType ?? '').split(';')[0].trim().toLowerCase();
   const isForm = type === 'application/x-www-form-urlencoded';
-  if (isForm && rawFormField(body, 'SAMLResponse') !== null) return body;
+  if (isForm && rawFormField(latin1, 'SAMLResponse') !== null) return body;
   const q = url.indexOf('?');
   const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
   const fromQuery = query?.getAll('SAMLResponse') ?? [];
@@ -278,12 +278,14 @@ async function handleCallback(
   } else {
     const bytes = captured.bytes;
     bodyBytes = bytes.length;
+    // the body as latin1 once: both field look-ups scan it (a 1 MiB body costs a millisecond per conversion)
+    const text = bytes.toString('latin1');
     if (cookieSid) rec = await stateful(() => ctx.store.takeAuthnRequest(cookieSid), null);
     if (!rec && stateDown === null) {
-      const relay = formField(bytes, 'RelayState');
+      const relay = formField(text, 'RelayState');
       if (relay) rec = await stateful(() => ctx.store.takeAuthnRequest('relay:' + relay), null);
     }
-    const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl);
+    const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl, text);
     const analyze = (): Promise<AnalysisReport> => (ctx.analysis?.analyze ?? analyzeResponse)(input, {
       metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl,
       extraAudiences: [ctx.publicUrl.replace(/\/+$/, ''), ctx.publicUrl.replace(/\/+$/, '') + ctx.urlPrefix],

@@ -40,20 +40,31 @@ export const DEFAULT_ATTEMPT_MAX_BYTES = 256 * 1024;
 
 /**
  * Keeps a stored attempt under maxBytes of JSON: first the decoded response and AuthnRequest XML go, then the engine's
- * report (the findings, verdict and Fleet's answer always stay). Returns the JSON to store.
+ * report (the findings, verdict and Fleet's answer always stay). Returns the attempt to keep and its JSON.
+ * The XML is the bulk: when its characters alone pass the cap (JSON has at least one byte per character), the attempt is
+ * slimmed without serialising the XML first. A hostile 1 MiB callback thus costs no megabyte-sized JSON on the event loop.
  */
-export function boundedAttemptJson(a: Attempt, maxBytes: number): string {
-  let json = JSON.stringify(a);
-  if (Buffer.byteLength(json) <= maxBytes) return json;
+export function boundAttempt(a: Attempt, maxBytes: number): { attempt: Attempt; json: string } {
   const rec = a.session.authnRequest;
+  const xmlChars = (a.report?.xml?.length ?? 0) + (rec?.request.xml.length ?? 0);
+  if (xmlChars <= maxBytes) {
+    const json = JSON.stringify(a);
+    if (Buffer.byteLength(json) <= maxBytes) return { attempt: a, json };
+  }
   const slim: Attempt = {
     ...a,
     report: a.report ? { ...a.report, xml: null } : null,
     session: { ...a.session, authnRequest: rec ? { ...rec, request: { ...rec.request, xml: '' } } : null },
   };
-  json = JSON.stringify(slim);
-  if (Buffer.byteLength(json) <= maxBytes) return json;
-  return JSON.stringify({ ...slim, report: null });
+  const json = JSON.stringify(slim);
+  if (Buffer.byteLength(json) <= maxBytes) return { attempt: slim, json };
+  const bare: Attempt = { ...slim, report: null };
+  return { attempt: bare, json: JSON.stringify(bare) };
+}
+
+/** boundAttempt's JSON (what a shared store writes). */
+export function boundedAttemptJson(a: Attempt, maxBytes: number): string {
+  return boundAttempt(a, maxBytes).json;
 }
 
 export interface MemoryStoreLimits {
@@ -101,8 +112,7 @@ export class MemoryStore implements ProxyStore {
   }
 
   async addAttempt(a: Attempt): Promise<void> {
-    const json = JSON.stringify(a);
-    const kept = Buffer.byteLength(json) <= this.limits.attemptBytes ? a : JSON.parse(boundedAttemptJson(a, this.limits.attemptBytes)) as Attempt;
+    const kept = boundAttempt(a, this.limits.attemptBytes).attempt;
     this.attempts.delete(a.id);
     this.attempts.set(a.id, kept);
     while (this.attempts.size > this.limits.attempts) {
