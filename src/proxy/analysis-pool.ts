@@ -1,7 +1,7 @@
 // A small pool of worker threads that runs SAML analysis off the proxy's event loop: bounded queue, per-job timeout, crashed or stuck workers replaced.
 import { Worker } from 'node:worker_threads';
 import { analyzeResponse, type AnalysisReport, type AnalyzeOptions } from '../saml/index.js';
-import type { AnalysisJobMessage, AnalysisWorkerMessage } from './analysis-worker.js';
+import type { AnalysisJobMessage, AnalysisWorkerData, AnalysisWorkerMessage, WorkerPriority } from './analysis-worker.js';
 
 export const ANALYSIS_POOL_DEFAULTS = {
   /** one worker: on 2 cores it leaves a core to the event loop (measured: see docs/proxy.md) */
@@ -12,6 +12,11 @@ export const ANALYSIS_POOL_DEFAULTS = {
   timeoutMs: 5_000,
   /** a worker's heap: far above a 1 MiB message, low enough that a hostile one cannot eat the host */
   maxHeapMb: 256,
+  /**
+   * the workers' nice value (Linux, those threads only): analysis yields the CPU to pass-through traffic when the cores
+   * are busy. Measured with 20 hostile 1 MiB callbacks/s on 2 cores: see bench/README.md
+   */
+  nice: 10,
 } as const;
 
 export type AnalysisUnavailableReason = 'busy' | 'timeout' | 'crashed' | 'closed';
@@ -30,6 +35,8 @@ export interface AnalysisPoolOptions {
   maxQueue?: number;
   timeoutMs?: number;
   maxHeapMb?: number;
+  /** the workers' nice value; 0 leaves them at the process's */
+  nice?: number;
   /** test hook: another worker script speaking the same messages (analysis-worker.ts) */
   workerUrl?: URL;
   /** told when a worker is replaced (logging) */
@@ -40,6 +47,8 @@ export interface AnalysisPoolStats {
   workers: number;
   /** workers that have loaded the engine */
   ready: number;
+  /** each ready worker's thread id and nice value (empty where it could not be lowered) */
+  priorities: WorkerPriority[];
   busy: number;
   queued: number;
   replaced: number;
@@ -62,6 +71,7 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
+  priority: WorkerPriority | null;
   job: Job | null;
   timer: NodeJS.Timeout | null;
 }
@@ -91,7 +101,7 @@ export function withoutLoaders(argv: readonly string[]): string[] {
 
 /** The in-process "pool": today's behaviour, for workers = 0. */
 function inProcess(): AnalysisPool {
-  return { analyze: analyzeResponse, stats: () => ({ workers: 0, ready: 0, busy: 0, queued: 0, replaced: 0 }), close: async () => undefined };
+  return { analyze: analyzeResponse, stats: () => ({ workers: 0, ready: 0, priorities: [], busy: 0, queued: 0, replaced: 0 }), close: async () => undefined };
 }
 
 export function createAnalysisPool(o: AnalysisPoolOptions = {}): AnalysisPool {
@@ -117,12 +127,14 @@ export function createAnalysisPool(o: AnalysisPoolOptions = {}): AnalysisPool {
       resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? ANALYSIS_POOL_DEFAULTS.maxHeapMb },
       stdout: false,
       stderr: false,
+      workerData: { nice: o.nice ?? ANALYSIS_POOL_DEFAULTS.nice } satisfies AnalysisWorkerData,
     });
     worker.unref();
-    const slot: Slot = { worker, ready: false, job: null, timer: null };
+    const slot: Slot = { worker, ready: false, priority: null, job: null, timer: null };
     worker.on('message', (m: AnalysisWorkerMessage) => {
       if (m.kind === 'ready') {
         slot.ready = true;
+        slot.priority = m.priority ?? null;
         dispatch();
         return;
       }
@@ -206,7 +218,8 @@ export function createAnalysisPool(o: AnalysisPoolOptions = {}): AnalysisPool {
         dispatch();
       });
     },
-    stats: () => ({ workers: slots.length, ready: slots.filter((s) => s.ready).length, busy: slots.filter((s) => s.job).length, queued: queue.length, replaced }),
+    stats: () => ({ workers: slots.length, ready: slots.filter((s) => s.ready).length,
+      priorities: slots.flatMap((s) => (s.priority ? [s.priority] : [])), busy: slots.filter((s) => s.job).length, queued: queue.length, replaced }),
     async close() {
       if (closed) return;
       closed = true;
