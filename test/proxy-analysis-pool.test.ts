@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AnalysisUnavailableError, createAnalysisPool, defaultWorkerUrl, withoutLoaders, type AnalysisPool } from '../src/proxy/analysis-pool.js';
+import { lowerThreadPriority } from '../src/proxy/analysis-worker.js';
+import { ANALYSIS_POOL_DEFAULTS, AnalysisUnavailableError, createAnalysisPool, defaultWorkerUrl, withoutLoaders, type AnalysisPool } from '../src/proxy/analysis-pool.js';
 import { checkProxyOptions } from '../src/proxy/server.js';
 import { analyzeResponse, parseMetadata, type AnalyzeOptions } from '../src/saml/index.js';
 import { FIXTURE_PARAMS } from '../scripts/fixture-cases.js';
@@ -65,17 +66,38 @@ t.test('a worker gives the same report as in-process analysis for every valid an
   const bytes = Buffer.from(xml);
   await pool.analyze(bytes, opts);
   t.equal(bytes.toString(), xml, 'the caller\'s buffer is untouched (a copy is transferred)');
-  t.same(pool.stats(), { workers: 1, ready: 1, busy: 0, queued: 0, replaced: 0 });
+  t.match(pool.stats(), { workers: 1, ready: 1, busy: 0, queued: 0, replaced: 0 });
 });
 
 t.test('workers: 0 analyses in-process', async (t) => {
   const pool = createAnalysisPool({ workers: 0 });
   const bytes = readFileSync(fx('responses/invalid/SAML_SIG_INVALID.xml'));
   t.same(await pool.analyze(bytes, opts), await analyzeResponse(bytes, opts));
-  t.same(pool.stats(), { workers: 0, ready: 0, busy: 0, queued: 0, replaced: 0 });
+  t.same(pool.stats(), { workers: 0, ready: 0, priorities: [], busy: 0, queued: 0, replaced: 0 });
   await pool.close();
   t.throws(() => createAnalysisPool({ workers: -1 }));
   t.match(checkProxyOptions({ upstream: 'http://127.0.0.1:1', metadata: md, analysisWorkers: 1.5 }), [/^analysisWorkers:/]);
+});
+
+t.test('workers run at a lower CPU priority (nice 10, their own threads only); nice 0 leaves them', async (t) => {
+  const bytes = readFileSync(fx('responses/invalid/SAML_SIG_INVALID.xml'));
+  /** the nice value of one thread of this process, as the kernel reports it (field 19 of /proc/PID/task/TID/stat) */
+  const kernelNice = (tid: number) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
+  const pool = createAnalysisPool({ workers: 2 });
+  t.teardown(() => pool.close());
+  await Promise.all([pool.analyze(bytes, opts), pool.analyze(bytes, opts)]);
+  const prios = pool.stats().priorities;
+  t.equal(prios.length, 2, 'both workers report their priority');
+  for (const p of prios) {
+    t.equal(p.nice, ANALYSIS_POOL_DEFAULTS.nice);
+    t.equal(kernelNice(p.tid), 10, `the kernel runs thread ${p.tid} at nice 10`);
+  }
+  t.equal(kernelNice(process.pid), 0, 'the main thread (pass-through traffic) keeps its priority');
+  const plain = createAnalysisPool({ workers: 1, nice: 0 });
+  t.teardown(() => plain.close());
+  await plain.analyze(bytes, opts);
+  t.same(plain.stats().priorities, [], 'nice 0: not lowered');
+  t.equal(lowerThreadPriority(0), null);
 });
 
 t.test('a job that hangs is timed out, its worker terminated and replaced; the next job runs', async (t) => {
