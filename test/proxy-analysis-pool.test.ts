@@ -85,7 +85,8 @@ t.test('workers run at a lower CPU priority (nice 10, their own threads only); n
   const kernelNice = (tid: number) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[16]);
   const pool = createAnalysisPool({ workers: 2 });
   t.teardown(() => pool.close());
-  await Promise.all([pool.analyze(bytes, opts), pool.analyze(bytes, opts)]);
+  await pool.analyze(bytes, opts);
+  for (let i = 0; i < 200 && pool.stats().ready < 2; i++) await sleep(25);
   const prios = pool.stats().priorities;
   t.equal(prios.length, 2, 'both workers report their priority');
   for (const p of prios) {
@@ -146,6 +147,24 @@ t.test('a worker that cannot start fails the waiting jobs instead of leaving the
 
 t.test('loader flags stay out of a source worker', async (t) => {
   t.same(withoutLoaders(['--import=x', '--enable-source-maps', '--loader', 'y', '-r', 'z', '--max-old-space-size=100']), ['--enable-source-maps', '--max-old-space-size=100']);
+});
+
+t.test('a process started with flags a thread refuses (--max-old-space-size, --max-semi-space-size) still gets its analysis workers', async (t) => {
+  const script = join(dir, 'flags.mts');
+  writeFileSync(script, `
+import { readFileSync } from 'node:fs';
+import { createAnalysisPool } from ${JSON.stringify(new URL('../src/proxy/analysis-pool.ts', import.meta.url).href)};
+import { analyzeResponse, parseMetadata } from ${JSON.stringify(new URL('../src/saml/index.ts', import.meta.url).href)};
+const md = parseMetadata(readFileSync(${JSON.stringify(fx('metadata/test-idp.xml').pathname)}, 'utf8'));
+const pool = createAnalysisPool({ workers: 1 });
+const r = await pool.analyze(Buffer.from('<x/>'), { metadata: md, now: new Date() });
+process.stdout.write(JSON.stringify({ verdict: r.verdict, same: JSON.stringify(r) === JSON.stringify(await analyzeResponse(Buffer.from('<x/>'), { metadata: md, now: new Date(r.checkedAt) })), ready: pool.stats().ready }));
+await pool.close();
+`);
+  const { execFileSync } = await import('node:child_process');
+  const { childEnv } = await import('./child-env.js');
+  const out = execFileSync(process.execPath, ['--max-old-space-size=300', '--max-semi-space-size=16', '--import', 'tsx', script], { env: childEnv(), encoding: 'utf8' });
+  t.match(JSON.parse(out.trim().split('\n').pop() as string), { verdict: 'reject', same: true, ready: 1 }, 'the worker started and analysed');
 });
 
 for (const mode of ['enforce', 'observe'] as const) {

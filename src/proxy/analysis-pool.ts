@@ -1,5 +1,5 @@
 // A small pool of worker threads that runs SAML analysis off the proxy's event loop: bounded queue, per-job timeout, crashed or stuck workers replaced.
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { analyzeResponse, type AnalysisReport, type AnalyzeOptions } from '../saml/index.js';
 import type { AnalysisJobMessage, AnalysisWorkerData, AnalysisWorkerMessage, WorkerPriority } from './analysis-worker.js';
 
@@ -99,6 +99,21 @@ export function withoutLoaders(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * A Worker with the given flags, minus those a thread refuses (process-wide ones like --trace-gc or
+ * --max-old-space-size, which Node rejects in a Worker's execArgv: they would otherwise stop the proxy from starting).
+ */
+export function newWorker(url: URL, execArgv: string[] | undefined, opts: Omit<WorkerOptions, 'execArgv'>): Worker {
+  try {
+    return new Worker(url, { ...opts, execArgv });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || !execArgv) throw err;
+    const refused = new Set((/flags: (.*)$/.exec((err as Error).message)?.[1] ?? '').split(', '));
+    const kept = execArgv.filter((f) => !refused.has(f));
+    return new Worker(url, { ...opts, execArgv: kept.length < execArgv.length ? kept : [] });
+  }
+}
+
 /** The in-process "pool": today's behaviour, for workers = 0. */
 function inProcess(): AnalysisPool {
   return { analyze: analyzeResponse, stats: () => ({ workers: 0, ready: 0, priorities: [], busy: 0, queued: 0, replaced: 0 }), close: async () => undefined };
@@ -111,8 +126,9 @@ export function createAnalysisPool(o: AnalysisPoolOptions = {}): AnalysisPool {
   const maxQueue = o.maxQueue ?? ANALYSIS_POOL_DEFAULTS.maxQueue;
   const timeoutMs = o.timeoutMs ?? ANALYSIS_POOL_DEFAULTS.timeoutMs;
   const url = o.workerUrl ?? defaultWorkerUrl();
-  // from source the bootstrap registers its own loader: the parent's loader flags (tsx, the test runner's) stay out
-  const execArgv = url.pathname.endsWith('.js') ? process.execArgv : withoutLoaders(process.execArgv);
+  // compiled: the worker inherits the process's flags (Node itself leaves out the process-wide ones such as
+  // --max-old-space-size). From source the bootstrap registers its own loader: the parent's loader flags stay out.
+  const execArgv = url.pathname.endsWith('.js') ? undefined : withoutLoaders(process.execArgv);
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let nextId = 0;
@@ -122,8 +138,7 @@ export function createAnalysisPool(o: AnalysisPoolOptions = {}): AnalysisPool {
   const fail = (job: Job, reason: AnalysisUnavailableReason, message: string) => job.reject(new AnalysisUnavailableError(reason, message));
 
   function spawn(): Slot {
-    const worker = new Worker(url, {
-      execArgv,
+    const worker = newWorker(url, execArgv, {
       resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? ANALYSIS_POOL_DEFAULTS.maxHeapMb },
       stdout: false,
       stderr: false,
