@@ -13,6 +13,8 @@ export interface OpenLoopSpec {
   connections?: number;
   /** seconds at the same rate before measuring (connections, JIT), not counted */
   warmup?: number;
+  /** also report the worst latency per 100 ms window of scheduled time (`worstPer100ms`: where a stall happened) */
+  timeline?: boolean;
 }
 
 /** A hostile SSO callback just under Fleet's 1 MiB limit: base64 of an element-count bomb. */
@@ -61,4 +63,14 @@ while (done < total && performance.now() < deadline) await new Promise((r) => se
 await pool.destroy();
 const sorted = Array.from(latencies.subarray(warm, total)).sort((a, b) => a - b);
 const pct = (p: number) => Number(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(3));
-console.log(JSON.stringify({ sent: total - warm, completed: done - warm, errors, statuses, p50ms: pct(0.5), p90ms: pct(0.9), p99ms: pct(0.99), maxms: pct(1) }));
+/** the worst latency in each 100 ms of scheduled time: a stall shows where it happened */
+const windows: number[] = [];
+if (spec.timeline) {
+  const per = Math.max(1, Math.round(spec.rate / 10));
+  for (let w = warm; w < total; w += per) {
+    let worst = 0;
+    for (let i = w; i < Math.min(total, w + per); i++) worst = Math.max(worst, latencies[i]);
+    windows.push(Math.round(worst));
+  }
+}
+console.log(JSON.stringify({ sent: total - warm, completed: done - warm, errors, statuses, p50ms: pct(0.5), p90ms: pct(0.9), p99ms: pct(0.99), maxms: pct(1), ...(spec.timeline ? { worstPer100ms: windows } : {}) }));

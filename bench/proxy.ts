@@ -95,10 +95,10 @@ async function wrk(url: string, post: boolean, seconds: number): Promise<{ rps: 
   return { rps, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
 }
 
-interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number }
+interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[] }
 async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
   const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
-  return JSON.parse(out.trim().split('\n').pop() as string) as OpenLoop;
+  return JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() as string) as OpenLoop;
 }
 
 class Done extends Error {}
@@ -149,7 +149,7 @@ try {
 
   // 3. SSO under attack: the same agent load while 20 hostile 1 MiB callbacks per second arrive
   const [agents, attack] = !PARTS.has('attack') ? [] : await Promise.all([
-    openLoop({ url: samlscope.url, path: GET_PATH, rate: RATE, seconds: SECONDS }),
+    openLoop({ url: samlscope.url, path: GET_PATH, rate: RATE, seconds: SECONDS, timeline: true }),
     openLoop({ url: samlscope.url, path: '/api/v1/fleet/sso/callback', method: 'POST', body: 'hostile-callback', rate: 20, seconds: SECONDS, connections: 8 }),
   ]);
   // the same flood through the bare Node proxy (which judges nothing): what the load itself costs on this machine
@@ -267,6 +267,10 @@ if (lt) {
 if (at && lt) {
   const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
   lines.push(`SSO under attack (20 hostile 1 MiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
+  const w = at.agents.worstPer100ms ?? [];
+  const stalls = w.map((ms, i) => [ms, i] as const).filter(([ms]) => ms > 4 * lt.samlscope.p99ms);
+  lines.push(`  agent latency per 100 ms window: median of the worst ${fmt([...w].sort((a, b) => a - b)[Math.floor(w.length / 2)], 0)} ms; ${stalls.length} windows over 4 × the quiet p99` +
+    (stalls.length ? ` (at ${stalls.slice(0, 8).map(([ms, i]) => `${(i / 10).toFixed(1)} s: ${ms} ms`).join(', ')}${stalls.length > 8 ? ', ...' : ''})` : ''));
   if (at.bareAgents && lt['bare-node']) lines.push(`  baseline, the same flood through the bare Node proxy (no analysis): agent p99 ${fmt(lt['bare-node'].p99ms, 3)} → ${fmt(at.bareAgents.p99ms, 3)} ms (${fmt((at.bareAgents.p99ms / lt['bare-node'].p99ms - 1) * 100, 0)} %)`);
 }
 const idle = results.idleRssMiB as Record<string, number> | undefined;
