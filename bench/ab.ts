@@ -1,11 +1,17 @@
-// A/B check for pass-through changes: samlscope and the bare Node proxy side by side, wrk runs interleaved so drift hits both. Run: ab.ts [rounds=3] [seconds=5] [path]
+// A/B check for pass-through changes: samlscope and the bare Node proxy side by side, wrk runs interleaved so drift hits both. Run: ab.ts [rounds=3] [seconds=5] [path] [post: a 64 KiB POST body]
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, startNginx } from './nginx.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
 const path = process.argv[4] ?? '/api/osquery/distributed/read';
+const post = process.argv[5] === 'post';
+const lua = join(mkdtempSync(join(tmpdir(), 'samlscope-ab-')), 'post.lua');
+writeFileSync(lua, 'wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\nwrk.headers["Content-Type"] = "application/json"\n');
 ensureTools();
 const up = await startNginx({ upstream: true });
 const procs: { name: string; url: string; kill(): void }[] = [];
@@ -14,7 +20,7 @@ for (const f of ['samlscope-proxy.ts', 'bare-proxy.ts']) {
   const url = await new Promise<string>((r) => p.stdout?.on('data', (c: Buffer) => { const m = /listening on (\S+)/.exec(String(c)); if (m) r(m[1]); }));
   procs.push({ name: f.replace('-proxy.ts', ''), url, kill: () => p.kill('SIGTERM') });
 }
-const rps = (url: string, s: number) => Number(/Requests\/sec:\s+([\d.]+)/.exec(spawnSync('wrk', ['-t1', '-c50', `-d${s}s`, url + path], { encoding: 'utf8' }).stdout)?.[1]);
+const rps = (url: string, s: number) => Number(/Requests\/sec:\s+([\d.]+)/.exec(spawnSync('wrk', ['-t1', '-c50', `-d${s}s`, ...(post ? ['-s', lua] : []), url + path], { encoding: 'utf8' }).stdout)?.[1]);
 for (const p of procs) rps(p.url, 1);
 const sums = new Map<string, number[]>();
 for (let i = 0; i < rounds; i++) for (const p of i % 2 ? [...procs].reverse() : procs) sums.set(p.name, [...(sums.get(p.name) ?? []), rps(p.url, seconds)]);

@@ -1,6 +1,7 @@
 // Open-loop load at a fixed rate (undici Pool): latency counted from each request's scheduled time, so a stall is not hidden (no coordinated omission).
 // Run: open-loop.ts '{"url":"http://127.0.0.1:8080","path":"/x","rate":2000,"seconds":10}' → one JSON line on stdout.
 import { Pool } from 'undici';
+import { hostileCallbackBody } from './hostile-body.js';
 
 export interface OpenLoopSpec {
   url: string;
@@ -8,25 +9,13 @@ export interface OpenLoopSpec {
   rate: number;
   seconds: number;
   method?: 'GET' | 'POST';
-  /** 'hostile-callback': a 1 MiB urlencoded SAMLResponse of 40,000 sibling elements */
+  /** 'hostile-callback': a 1 MiB urlencoded SAMLResponse of about 170,000 sibling elements (hostile-body.ts) */
   body?: 'hostile-callback';
   connections?: number;
   /** seconds at the same rate before measuring (connections, JIT), not counted */
   warmup?: number;
   /** also report the worst latency per 100 ms window of scheduled time (`worstPer100ms`: where a stall happened) */
   timeline?: boolean;
-}
-
-/** A hostile SSO callback just under Fleet's 1 MiB limit: base64 of an element-count bomb. */
-export function hostileCallbackBody(limit = 1024 * 1024 - 1024): Buffer {
-  const head = '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_x" Version="2.0">';
-  let xml = head + '<a/>'.repeat(180_000) + '</samlp:Response>';
-  let body = 'SAMLResponse=' + encodeURIComponent(Buffer.from(xml).toString('base64'));
-  while (body.length > limit) {
-    xml = head + '<a/>'.repeat(Math.floor((xml.length - head.length) / 4 * 0.97)) + '</samlp:Response>';
-    body = 'SAMLResponse=' + encodeURIComponent(Buffer.from(xml).toString('base64'));
-  }
-  return Buffer.from(body);
 }
 
 const spec = JSON.parse(process.argv[2]) as OpenLoopSpec;
