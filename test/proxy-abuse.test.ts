@@ -160,6 +160,9 @@ t.test('path tricks aimed at slipping a forged callback past interception (enfor
     '/api/v1/fleet/sso/callback%2f', '/api/v1/fleet/%2e/sso/callback', '/api/v1/fleet/sso/callback/.', '/api/v1/fleet/sso/callback%3f',
     '/api/v1/fleet/sso/callback#x', '/api/v1/fleet/sso/callback/..;/callback', '/api/v1/fleet/sso/callback%23', '/api/v1/fleet/sso/callback%252f',
     `http://127.0.0.1${CALLBACK}`, `http://evil.example${CALLBACK}`,
+    // Fleet's /api/_version_/ routes (the MDM SSO ones) answer under every API version, not only v1
+    '/api/latest/fleet/mdm/sso/callback', '/api/2022-04/fleet/mdm/sso/callback', '/api/LATEST/fleet/mdm/sso/callback/',
+    '/api/latest/fleet/sso/callback',
   ];
   for (const path of paths) {
     const r = await raw(proxy.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: ${FORM}\r\nContent-Length: ${forgedForm.length}\r\nConnection: close\r\n\r\n${forgedForm}`);

@@ -25,6 +25,11 @@ t.test('SSO classification: POST only, every spelling, with and without url_pref
   t.equal(c('POST', '/api/fleet/conditional_access/idp/sso'), null);
   t.equal(c('POST', '/api/v1/fleet/sso/callbackx'), null);
   t.equal(c('POST', '/api/v1/fleet/sso/%252e%252e/callback'), null, 'decoded once, like Go');
+  // Fleet's /api/_version_/ routes: v1, 2022-04 and latest reach the same handler
+  t.match(c('POST', '/fleet/api/latest/fleet/mdm/sso/callback'), { kind: 'callback', flow: 'mdm', path: '/api/v1/fleet/mdm/sso/callback' });
+  t.match(c('POST', '/api/2022-04/fleet/mdm/sso'), { kind: 'initiate', flow: 'mdm' });
+  t.match(c('POST', '/api/latest/fleet/sso/callback'), { kind: 'callback', flow: 'sso' });
+  t.equal(c('POST', '/api/v2/fleet/sso/callback'), null, 'not a version Fleet answers on');
   t.equal(routingKey('/A/%E2%9C%93/./b/../c'), '/a/✓/c');
   t.ok(isAgentPath('/api/osquery/distributed/read'));
   t.ok(isAgentPath('/fleet/api/fleet/orbit/config'));

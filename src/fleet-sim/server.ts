@@ -96,6 +96,8 @@ interface SsoSession {
 
 const SSO_PATH = '/api/v1/fleet/sso';
 const MDM_SSO_PATH = '/api/v1/fleet/mdm/sso';
+/** what Fleet's `/api/_version_/` expands to (gorilla/mux `{fleetversion:(?:v1|2022-04|latest)}`) */
+const FLEET_API_VERSIONS = ['v1', '2022-04', 'latest'] as const;
 
 function parseCookies(header: string | undefined): Map<string, string> {
   const m = new Map<string, string>();
@@ -196,7 +198,8 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       return { url: ar.url };
     };
     r.post(SSO_PATH, initiate('sso'));
-    r.post(MDM_SSO_PATH, initiate('mdm'));
+    // Fleet registers the MDM SSO endpoints as /api/_version_/...: v1, 2022-04 and latest all reach them
+    for (const v of FLEET_API_VERSIONS) r.post(MDM_SSO_PATH.replace('/v1/', `/${v}/`), initiate('mdm'));
 
     const callback = (kind: 'sso' | 'mdm') => async (req: FastifyRequest, reply: FastifyReply) => {
       const route = (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
@@ -257,7 +260,7 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       return done('success', undefined, { nameId: v.nameId }, token);
     };
     r.post(SSO_PATH + '/callback', callback('sso'));
-    r.post(MDM_SSO_PATH + '/callback', callback('mdm'));
+    for (const v of FLEET_API_VERSIONS) r.post(MDM_SSO_PATH.replace('/v1/', `/${v}/`) + '/callback', callback('mdm'));
 
     r.get('/api/v1/fleet/config', async (req, reply) => {
       const auth = req.headers.authorization ?? '';

@@ -17,6 +17,14 @@ export const SSO_ROUTES: readonly SsoRoute[] = [
   { kind: 'callback', flow: 'mdm', path: '/api/v1/fleet/mdm/sso/callback' },
 ];
 
+/**
+ * The versions Fleet's router accepts where a route is registered as `/api/_version_/...` (gorilla/mux
+ * `{fleetversion:(?:v1|2022-04|latest)}`): Fleet ≥ 4.x registers the MDM SSO routes that way, so
+ * `/api/latest/fleet/mdm/sso/callback` reaches the same handler. Every SSO route is matched under all of them, so no
+ * version spelling slips a callback past interception.
+ */
+export const FLEET_API_VERSIONS = ['v1', '2022-04', 'latest'] as const;
+
 /** Fleet's url_prefix normalised: '' or '/something' without a trailing slash. */
 export function normalizePrefix(prefix: string | undefined): string {
   if (!prefix) return '';
@@ -69,8 +77,12 @@ export function makeSsoClassifier(urlPrefix: string): (method: string | undefine
   const prefix = routingKey(normalizePrefix(urlPrefix) || '/');
   const table = new Map<string, SsoRoute>();
   for (const r of SSO_ROUTES) {
-    table.set(r.path, r);
-    if (prefix !== '/') table.set(prefix + r.path, r);
+    // every API version Fleet answers on (the MDM routes are /api/_version_/ in Fleet; v1 is the one in ACS URLs)
+    for (const v of FLEET_API_VERSIONS) {
+      const path = r.path.replace('/api/v1/', `/api/${v}/`);
+      table.set(path, r);
+      if (prefix !== '/') table.set(prefix + path, r);
+    }
   }
   return (method, rawUrl) => {
     if (method !== 'POST') return null;
