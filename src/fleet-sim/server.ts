@@ -1,6 +1,7 @@
 // startFleetSim(): a Fleet stand-in for tests and the demo (FLEET.md's SSO routes, cookies and answers, plus agent-like traffic), not Fleet.
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { FLEET_API_VERSIONS } from '../proxy/paths.js';
 import { buildAuthnRequest } from './authn-request.js';
 import { fetchSimMetadata, parseSimMetadata, type SimMetadata } from './metadata.js';
 import { failurePage, homePage, loginPage, successPage, type LoginStatus } from './pages.js';
@@ -96,8 +97,6 @@ interface SsoSession {
 
 const SSO_PATH = '/api/v1/fleet/sso';
 const MDM_SSO_PATH = '/api/v1/fleet/mdm/sso';
-/** what Fleet's `/api/_version_/` expands to (gorilla/mux `{fleetversion:(?:v1|2022-04|latest)}`) */
-const FLEET_API_VERSIONS = ['v1', '2022-04', 'latest'] as const;
 
 function parseCookies(header: string | undefined): Map<string, string> {
   const m = new Map<string, string>();
