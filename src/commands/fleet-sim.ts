@@ -1,5 +1,4 @@
 // `samlscope fleet-sim`: runs the Fleet stand-in (SSO routes, agent-like traffic) until stopped; for tests and the demo, not Fleet.
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { OptionReader, type CommandDef } from './options.js';
@@ -51,15 +50,8 @@ export const fleetSimCommand: CommandDef = {
     };
     const metadata = o.str('metadata');
     if (metadata && /^https?:\/\//i.test(metadata)) opts.metadataUrl = metadata;
-    else if (metadata) {
-      try { opts.metadataXml = readFileSync(metadata, 'utf8'); } catch (e) { o.problems.push(`--metadata: cannot read ${metadata}: ${(e as Error).message}`); }
-    }
-    const certFile = o.str('tls-cert');
-    const keyFile = o.str('tls-key');
-    if (Boolean(certFile) !== Boolean(keyFile)) o.problems.push('--tls-cert and --tls-key go together');
-    if (certFile && keyFile) {
-      try { opts.tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) }; } catch (e) { o.problems.push(`--tls-cert/--tls-key: ${(e as Error).message}`); }
-    }
+    else if (metadata) opts.metadataXml = o.file('metadata', 'utf8');
+    opts.tls = o.keyPair('tls-cert', 'tls-key');
     o.check();
     const log = pino({ name: 'samlscope-fleet-sim' }, pino.destination({ dest: 2, sync: true }));
     const sim = await startFleetSim({ ...opts, logger: { info: (obj, msg) => log.info(obj, msg), warn: (obj, msg) => log.warn(obj, msg) } });

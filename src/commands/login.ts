@@ -1,5 +1,4 @@
 // `samlscope login`: a headless SP-initiated SSO login through Fleet and the (mock) IdP; exit 0 only when Fleet issued a session token.
-import { readFileSync } from 'node:fs';
 import { OptionReader, type CommandDef } from './options.js';
 import { login, type LoginResult } from '../login/login.js';
 
@@ -56,16 +55,11 @@ export const loginCommand: CommandDef = {
     const fleet = o.url('fleet', true);
     const user = o.required('user', 'the email to sign in as');
     const timeout = o.int('timeout', 1, 3600) ?? 120;
-    const caFile = o.str('ca');
-    let ca: string | undefined;
-    if (caFile) {
-      try { ca = readFileSync(caFile, 'utf8'); } catch (e) { o.problems.push(`--ca: cannot read ${caFile}: ${(e as Error).message}`); }
-    }
-    if (caFile && o.bool('insecure')) o.problems.push('--ca and --insecure: choose one');
+    const { ca, insecure } = o.trust('ca', 'insecure');
     o.check();
     const r = await login({
       fleetUrl: fleet?.toString() ?? '', user, relayUrl: o.str('relay-url'), fault: o.str('fault'),
-      insecure: o.bool('insecure'), ca, timeoutMs: timeout * 1000,
+      insecure, ca, timeoutMs: timeout * 1000,
     });
     io.stdout(o.bool('json') ? JSON.stringify(r) + '\n' : formatLogin(r));
     return r.ok ? 0 : 1;

@@ -1,4 +1,5 @@
 // Command-line options for every samlscope command: flags, SAMLSCOPE_<OPTION> environment fallbacks, all problems at once.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export type OptionType = 'string' | 'boolean';
@@ -161,6 +162,32 @@ export class OptionReader {
     const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(v);
     if (!m || Number(m[2]) > 65535) { this.problems.push(`--${name}: expected HOST:PORT, got "${v}"`); return undefined; }
     return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  }
+  /** the contents of the file named by --NAME (utf8 text, or bytes); a file that cannot be read is a problem */
+  file(name: string): Buffer | undefined;
+  file(name: string, encoding: 'utf8'): string | undefined;
+  file(name: string, encoding?: 'utf8'): Buffer | string | undefined {
+    const path = this.str(name);
+    if (!path) return undefined;
+    try {
+      return encoding ? readFileSync(path, encoding) : readFileSync(path);
+    } catch (e) {
+      this.problems.push(`--${name}: cannot read "${path}": ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+  /** a certificate and its key (--tls-cert / --tls-key style): both or neither */
+  keyPair(certName: string, keyName: string): { cert: Buffer; key: Buffer } | undefined {
+    if (Boolean(this.str(certName)) !== Boolean(this.str(keyName))) this.problems.push(`--${certName} and --${keyName} go together`);
+    const cert = this.file(certName);
+    const key = this.file(keyName);
+    return cert && key ? { cert, key } : undefined;
+  }
+  /** how to trust a TLS peer: an extra CA (PEM file) or no verification at all, never both */
+  trust(caName: string, insecureName: string): { ca: string | undefined; insecure: boolean } {
+    const insecure = this.bool(insecureName);
+    if (this.str(caName) && insecure) this.problems.push(`--${caName} and --${insecureName}: choose one`);
+    return { ca: this.file(caName, 'utf8'), insecure };
   }
   check(): void {
     if (this.problems.length > 0) throw new UsageError(this.problems);

@@ -1,5 +1,4 @@
 // `samlscope preflight`: compares Fleet's SSO settings with the IdP metadata and reports what will fail (exit 0 nothing, 1 something, 2 could not check).
-import { readFileSync } from 'node:fs';
 import { OptionReader, type CommandDef } from './options.js';
 import { DEFAULT_LOGIN_USER, preflight, PreflightError } from '../preflight/preflight.js';
 import { preflightJson, renderPreflight } from '../preflight/render.js';
@@ -27,19 +26,14 @@ export const preflightCommand: CommandDef = {
     const idp = o.url('idp');
     const now = o.date('now');
     const timeout = o.int('timeout', 1, 3600) ?? 30;
-    const caFile = o.str('ca');
-    let ca: string | undefined;
-    if (caFile) {
-      try { ca = readFileSync(caFile, 'utf8'); } catch (e) { o.problems.push(`--ca: cannot read ${caFile}: ${(e as Error).message}`); }
-    }
-    if (caFile && o.bool('insecure')) o.problems.push('--ca and --insecure: choose one');
+    const { ca, insecure } = o.trust('ca', 'insecure');
     o.check();
     try {
       const report = await preflight({
         // as given: a trailing path is Fleet's url_prefix
         fleetUrl: (o.str('fleet') as string).replace(/\/+$/, '') || (fleet?.toString() ?? ''),
         apiToken, metadata: o.str('metadata'), idpUrl: idp ? o.str('idp') : undefined, loginUser: o.str('login-user'),
-        insecure: o.bool('insecure'), ca, now, timeoutMs: timeout * 1000,
+        insecure, ca, now, timeoutMs: timeout * 1000,
       });
       io.stdout(o.bool('json') ? JSON.stringify(preflightJson(report)) + '\n' : renderPreflight(report));
       return report.verdict === 'pass' ? 0 : 1;

@@ -1,20 +1,8 @@
 // `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluster, workerRole } from '../proxy/workers.js';
 import { OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
-
-function readPem(o: OptionReader, name: string): Buffer | undefined {
-  const file = o.str(name);
-  if (!file) return undefined;
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    o.problems.push(`--${name}: cannot read "${file}": ${(e as Error).message}`);
-    return undefined;
-  }
-}
 
 export const proxyCommand: CommandDef = {
   name: 'proxy',
@@ -54,14 +42,8 @@ export const proxyCommand: CommandDef = {
     const metadataArg = o.required('metadata', 'a file or an http(s) URL');
     const mode = o.str('mode') ?? 'observe';
     if (mode !== 'observe' && mode !== 'enforce') o.problems.push(`--mode: observe or enforce, got "${mode}"`);
-    const tlsCertFile = o.str('tls-cert');
-    const tlsKeyFile = o.str('tls-key');
-    if (Boolean(tlsCertFile) !== Boolean(tlsKeyFile)) o.problems.push('--tls-cert and --tls-key go together');
-    const cert = readPem(o, 'tls-cert');
-    const key = readPem(o, 'tls-key');
-    const upstreamCa = readPem(o, 'upstream-ca');
-    const insecure = o.bool('upstream-insecure');
-    if (o.str('upstream-ca') && insecure) o.problems.push('--upstream-ca and --upstream-insecure exclude each other');
+    const tls = o.keyPair('tls-cert', 'tls-key');
+    const { ca: upstreamCa, insecure } = o.trust('upstream-ca', 'upstream-insecure');
     const redisUrl = o.str('redis-url');
     if (redisUrl !== undefined) {
       try {
@@ -77,7 +59,7 @@ export const proxyCommand: CommandDef = {
     const opts: ProxyOptions = {
       upstream: upstream?.toString() ?? '',
       listen: listen ?? { host: '0.0.0.0', port: 8080 },
-      ...(cert && key ? { tls: { cert, key } } : {}),
+      ...(tls ? { tls } : {}),
       upstreamCa,
       upstreamInsecure: insecure,
       metadata,
