@@ -1,8 +1,5 @@
 // A/B check for pass-through changes: samlscope and the bare Node proxy side by side, wrk runs interleaved so drift hits both. Run: ab.ts [rounds=3] [seconds=5] [path] [post: a 64 KiB POST body]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, startNginx } from './nginx.js';
 
@@ -10,15 +7,14 @@ const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
 const path = process.argv[4] ?? '/api/osquery/distributed/read';
 const post = process.argv[5] === 'post';
-const lua = join(mkdtempSync(join(tmpdir(), 'samlscope-ab-')), 'post.lua');
-writeFileSync(lua, 'wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\nwrk.headers["Content-Type"] = "application/json"\n');
+const lua = fileURLToPath(new URL('post-64k.lua', import.meta.url));
 ensureTools();
 const up = await startNginx({ upstream: true });
 const procs: { name: string; url: string; kill(): void }[] = [];
-for (const f of ['samlscope-proxy.ts', 'bare-proxy.ts']) {
-  const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(f, import.meta.url)), up.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+for (const [name, f, ...extra] of [['samlscope', 'samlscope-entry.mjs', 'src'], ['bare', 'bare-proxy.ts']]) {
+  const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(f, import.meta.url)), up.url, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((r) => p.stdout?.on('data', (c: Buffer) => { const m = /listening on (\S+)/.exec(String(c)); if (m) r(m[1]); }));
-  procs.push({ name: f.replace('-proxy.ts', ''), url, kill: () => p.kill('SIGTERM') });
+  procs.push({ name, url, kill: () => p.kill('SIGTERM') });
 }
 const rps = (url: string, s: number) => Number(/Requests\/sec:\s+([\d.]+)/.exec(spawnSync('wrk', ['-t1', '-c50', `-d${s}s`, ...(post ? ['-s', lua] : []), url + path], { encoding: 'utf8' }).stdout)?.[1]);
 for (const p of procs) rps(p.url, 1);

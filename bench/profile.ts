@@ -1,5 +1,5 @@
 // Where the pass-through time goes: runs a proxy under `node --cpu-prof` while wrk loads it, then prints the top self-time functions.
-// Run: profile.ts [samlscope-proxy.ts | bare-proxy.ts] [seconds=6]
+// Run: profile.ts [samlscope | bare] [seconds=6]  (samlscope from src/ through tsx, or bare-proxy.ts)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { ensureTools, startNginx } from './nginx.js';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-const file = process.argv[2] ?? 'samlscope-proxy.ts';
+const which = process.argv[2] ?? 'samlscope';
+const [file, ...extra] = which === 'bare' ? ['bare-proxy.ts'] : ['samlscope-entry.mjs', 'src'];
 const seconds = Number(process.argv[3] ?? 6);
 ensureTools();
 const dir = mkdtempSync(join(tmpdir(), 'samlscope-prof-'));
 const up = await startNginx({ upstream: true });
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), up.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), up.url, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve) => child.stdout?.on('data', (c: Buffer) => { const m = /listening on (\S+)/.exec(String(c)); if (m) resolve(m[1]); }));
 spawnSync('wrk', ['-t1', '-c50', '-d2s', url + '/api/osquery/distributed/read']);
 const out = spawnSync('wrk', ['-t1', '-c50', `-d${seconds}s`, url + '/api/osquery/distributed/read'], { encoding: 'utf8' }).stdout;

@@ -2,9 +2,7 @@
 // against direct, nginx (1 worker) and a bare Node proxy, in one run. Run: proxy.ts [seconds per case = 10]  (see bench/README.md)
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -65,16 +63,12 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-'));
-const mdFile = join(dir, 'metadata.xml');
-const pem = readFileSync(here('../certs/test-only-idp-signing.cert.pem'), 'utf8').replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
-writeFileSync(mdFile, '<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sts.windows.net/00000000-0000-0000-0000-000000000001/"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
-  `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${pem}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` +
-  '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.example.test/t/saml2"/></IDPSSODescriptor></EntityDescriptor>');
+/** the IdP metadata every samlscope entry reads (no SAML response in the benchmarks is valid: any metadata does) */
+const mdFile = here('../fixtures/metadata/test-idp.xml');
 /** samlscope as run in production: the compiled build (dist/, `npm run build` first; bench/run.ts does) */
-const distEntry = (upstreamUrl: string, metrics = false) => startChild([here('samlscope-dist.mjs'), upstreamUrl, ...(metrics ? ['metrics'] : [])]);
+const distEntry = (upstreamUrl: string, metrics = false) => startChild([here('samlscope-entry.mjs'), upstreamUrl, ...(metrics ? ['metrics'] : [])]);
 /** the same entry from source through tsx (how bin/samlscope.js runs in a source checkout) */
-const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-proxy.ts'), upstreamUrl]);
+const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-entry.mjs'), upstreamUrl, 'src']);
 /** the real CLI from dist: pino logger (agent paths quiet), admin listener with /metrics, analysis worker thread, --workers N */
 const cliEntry = (upstreamUrl: string, workers: number) => startChild([here('../dist/cli.js'), 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
   '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs', '--shutdown-grace', '1', '--workers', String(workers)]);
@@ -84,8 +78,8 @@ async function idleRss(c: Child): Promise<number> {
   await new Promise((r) => setTimeout(r, 1000));
   return rss(c.pids);
 }
-const postLua = join(dir, 'post.lua');
-writeFileSync(postLua, `wrk.method = "POST"\nwrk.body = string.rep("x", 65536)\nwrk.headers["Content-Type"] = "application/json"\n`);
+/** wrk's 64 KiB JSON POST */
+const postLua = here('post-64k.lua');
 
 /** wrk, keep-alive, 1 thread, 50 connections: requests per second and non-2xx count. */
 async function wrk(url: string, post: boolean, seconds: number): Promise<{ rps: number; errors: number }> {
@@ -187,7 +181,7 @@ try {
     // of the rise is the analysis's CPU, and what nice 10 buys
     const variants: Record<string, { agents: OpenLoop; callbacks: OpenLoop }> = {};
     for (const [name, arg] of [['analysis at nice 0', 'nice=0'], ['analysis stubbed', 'stub-analysis']] as const) {
-      const c = await startChild([here('samlscope-dist.mjs'), upstream.url, arg]);
+      const c = await startChild([here('samlscope-entry.mjs'), upstream.url, arg]);
       try {
         variants[name] = await flood(c.url);
       } finally {
