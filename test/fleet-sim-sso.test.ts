@@ -173,9 +173,14 @@ t.test('TLS server_url → __Host-token; url prefix and metadata_url honoured', 
   await new Promise<void>((r) => mdServer.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => new Promise<void>((r) => mdServer.close(() => r())));
   const addr = mdServer.address() as { port: number };
-  const sim = await startFleetSim({ metadataUrl: `http://127.0.0.1:${addr.port}/md.xml`, users, urlPrefix: '/fleet', serverUrl: 'https://fleet.example' });
+  // Fleet ≥ 4.89.0 (PR #48181): server_url holds the subpath and the ACS URL is server_url + path
+  const sim = await startFleetSim({ metadataUrl: `http://127.0.0.1:${addr.port}/md.xml`, users, urlPrefix: '/fleet', serverUrl: 'https://fleet.example/fleet' });
   t.teardown(() => sim.close());
   t.equal(sim.acsUrl(), 'https://fleet.example/fleet/api/v1/fleet/sso/callback');
+  // before 4.89.0 url_prefix was joined in again: the same settings doubled the subpath (fleetdm/fleet #46641)
+  const older = await startFleetSim({ metadataXml, urlPrefix: '/fleet', serverUrl: 'https://fleet.example/fleet', fleetVersion: '4.88.2' });
+  t.teardown(() => older.close());
+  t.equal(older.acsUrl(), 'https://fleet.example/fleet/fleet/api/v1/fleet/sso/callback');
   const i = await initiate(sim, '/fleet/api/v1/fleet/sso', '/fleet/hosts');
   t.equal(i.status, 200);
   const r = await callback(sim, respond(sim, { inResponseTo: i.requestId }), i.sessionId, '/fleet/api/v1/fleet/sso/callback');

@@ -60,7 +60,9 @@ t.test('the Reply URL Fleet computes', async (t) => {
   t.equal(urlPrefixOf('https://fleet.example.com'), '');
   t.equal(urlPrefixOf('not a url'), '');
   t.equal(replyUrlFor(settings(), ''), 'https://fleet.example.com/api/v1/fleet/sso/callback');
-  t.equal(replyUrlFor(settings({}, { serverUrl: 'https://fleet.example.com/' }), '/fleet/'), 'https://fleet.example.com/fleet/api/v1/fleet/sso/callback');
+  // Fleet ≥ 4.89.0 (PR #48181): server_url holds the subpath, url_prefix is not joined in again
+  t.equal(replyUrlFor(settings({}, { serverUrl: 'https://fleet.example.com/fleet/' }), '/fleet/'), 'https://fleet.example.com/fleet/api/v1/fleet/sso/callback');
+  t.equal(replyUrlFor(settings({}, { serverUrl: 'https://fleet.example.com/' }), '/fleet/', '4.88.0'), 'https://fleet.example.com/fleet/api/v1/fleet/sso/callback', 'before 4.89.0: server_url + url_prefix + path');
   t.equal(replyUrlFor(settings({ ssoServerUrl: 'https://sso.example.com' }), ''), 'https://sso.example.com/api/v1/fleet/sso/callback', 'sso_server_url wins');
   t.equal(replyUrlFor(settings({}, { serverUrl: '' }), ''), null);
   for (const [id, uri] of [['fleet', false], ['https://fleet.example.com/saml', true], ['urn:fleet', true], ['api://fleet', true], ['fleet.example.com', false], ['', false]] as const) {

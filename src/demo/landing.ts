@@ -16,8 +16,8 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { Attempt } from '../proxy/attempt.js';
 import { attemptPage, attemptRows, landingPage, messagePage, type LandingInfo } from './landing-page.js';
 import { findScenario } from './scenarios.js';
+import { SSO_SESSION_COOKIE } from '../fleet/index.js';
 
-const SSO_COOKIE = '__Host-FLEETSSOSESSIONID';
 
 export interface LandingOptions {
   host: string;
@@ -50,7 +50,7 @@ export async function initiateThroughProxy(proxyUrl: string, dispatcher: Dispatc
   const url = (JSON.parse(text) as { url?: unknown }).url;
   if (typeof url !== 'string') throw new Error('Fleet\'s SSO initiate answer has no url');
   const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-  return { idpUrl: new URL(url), setCookie: cookies.find((c) => c.startsWith(SSO_COOKIE + '=')) ?? null };
+  return { idpUrl: new URL(url), setCookie: cookies.find((c) => c.startsWith(SSO_SESSION_COOKIE + '=')) ?? null };
 }
 
 export async function startLanding(o: LandingOptions): Promise<LandingHandle> {

@@ -1,7 +1,7 @@
 // startFleetSim(): a Fleet stand-in for tests and the demo (FLEET.md's SSO routes, cookies and answers, plus agent-like traffic), not Fleet.
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { FLEET_API_VERSIONS } from '../proxy/paths.js';
+import { acceptedAudiences, acsUrlFor, MDM_BROWSER_CALLBACK_PATH, MDM_SSO_PATH, routeSpellings, SSO_PATH, SSO_ROUTES, SSO_SESSION_COOKIE, SSO_SESSION_VALIDITY_SECONDS, NEWEST_KNOWN_FLEET, tokenCookieName, TOKEN_COOKIE_NAMES, type SsoFlow, type SsoRoute } from '../fleet/index.js';
 import { buildAuthnRequest } from './authn-request.js';
 import { fetchSimMetadata, parseSimMetadata, type SimMetadata } from './metadata.js';
 import { failurePage, homePage, loginPage, successPage, type LoginStatus } from './pages.js';
@@ -9,7 +9,8 @@ import { trafficRoutes } from './traffic-routes.js';
 import { validateFleetResponse } from './validate.js';
 import { attachWsEcho } from './websocket.js';
 
-export const SSO_COOKIE = '__Host-FLEETSSOSESSIONID';
+/** Fleet's SSO session cookie (re-exported for tests that play the browser) */
+export const SSO_COOKIE = SSO_SESSION_COOKIE;
 
 export interface FleetSimUser {
   email: string;
@@ -25,6 +26,8 @@ export interface FleetSimSettings {
   ssoServerUrl?: string;
   /** server.url_prefix, e.g. /fleet ('' by default) */
   urlPrefix?: string;
+  /** the Fleet release whose rules fleet-sim follows (default: the newest samlscope knows; src/fleet/versions.ts) */
+  fleetVersion?: string;
   entityId?: string;
   idpName?: string;
   /** inline metadata XML (sso_settings.metadata) */
@@ -95,8 +98,6 @@ interface SsoSession {
   expiresAt: number;
 }
 
-const SSO_PATH = '/api/v1/fleet/sso';
-const MDM_SSO_PATH = '/api/v1/fleet/mdm/sso';
 
 function parseCookies(header: string | undefined): Map<string, string> {
   const m = new Map<string, string>();
@@ -125,7 +126,8 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
     enableSso: true,
     allowIdpInitiated: false,
     users: [],
-    sessionTtlSeconds: 900,
+    sessionTtlSeconds: SSO_SESSION_VALIDITY_SECONDS,
+    fleetVersion: NEWEST_KNOWN_FLEET,
     ...opts,
   };
   const events: FleetSimEvent[] = [];
@@ -135,14 +137,11 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
 
   const prefix = () => (s.urlPrefix ?? '').replace(/\/+$/, '');
   const serverUrl = () => (s.serverUrl ?? listenUrl).replace(/\/+$/, '');
-  const acsFor = (kind: 'sso' | 'mdm', base = s.ssoServerUrl ?? serverUrl()) =>
-    base.replace(/\/+$/, '') + prefix() + (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
-  const audiences = (kind: 'sso' | 'mdm') => {
-    const bases = [serverUrl(), ...(s.ssoServerUrl ? [s.ssoServerUrl.replace(/\/+$/, '')] : [])];
-    return [s.entityId, ...bases, ...bases.map((b) => acsFor(kind, b))];
-  };
+  const fleetSettings = () => ({ serverUrl: serverUrl(), ssoServerUrl: s.ssoServerUrl, urlPrefix: s.urlPrefix, fleetVersion: s.fleetVersion, entityId: s.entityId });
+  const acsFor = (kind: SsoFlow) => acsUrlFor(fleetSettings(), kind);
+  const audiences = (kind: SsoFlow) => acceptedAudiences(fleetSettings(), kind);
   const secure = () => serverUrl().startsWith('https:');
-  const tokenCookie = () => (secure() ? '__Host-token' : 'token');
+  const tokenCookie = () => tokenCookieName(serverUrl());
 
   const record = (e: Omit<FleetSimEvent, 'time'>) => {
     const ev = { time: now().toISOString(), ...e };
@@ -196,9 +195,9 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       reply.header('set-cookie', `${SSO_COOKIE}=${sessionId}; Path=/; Max-Age=${s.sessionTtlSeconds}; Secure; HttpOnly`);
       return { url: ar.url };
     };
-    r.post(SSO_PATH, initiate('sso'));
-    // Fleet registers the MDM SSO endpoints as /api/_version_/...: v1, 2022-04 and latest all reach them
-    for (const v of FLEET_API_VERSIONS) r.post(MDM_SSO_PATH.replace('/v1/', `/${v}/`), initiate('mdm'));
+    // every spelling Fleet's router answers (admin SSO: /api/v1/ only; MDM: /api/_version_/), see src/fleet/routes.ts
+    const routesOf = (kind: SsoRoute['kind']) => SSO_ROUTES.filter((x) => x.kind === kind);
+    for (const route of routesOf('initiate')) for (const path of routeSpellings(route)) r.post(path, initiate(route.flow));
 
     const callback = (kind: 'sso' | 'mdm') => async (req: FastifyRequest, reply: FastifyReply) => {
       const route = (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
@@ -218,7 +217,7 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
         record({ kind: 'callback', route, outcome, reason, sessionFound: Boolean(session), requestId: session?.requestId, ...extra });
         if (kind === 'mdm') {
           const q = outcome === 'success' ? `enrollment_reference=${randomBytes(16).toString('hex')}` : 'error=true';
-          return reply.code(303).header('location', `${prefix()}/mdm/sso/callback?${q}`).send();
+          return reply.code(303).header('location', `${prefix()}${MDM_BROWSER_CALLBACK_PATH}?${q}`).send();
         }
         reply.type('text/html; charset=utf-8');
         if (outcome === 'success' && token) {
@@ -258,8 +257,7 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       tokens.set(token, user.email);
       return done('success', undefined, { nameId: v.nameId }, token);
     };
-    r.post(SSO_PATH + '/callback', callback('sso'));
-    for (const v of FLEET_API_VERSIONS) r.post(MDM_SSO_PATH.replace('/v1/', `/${v}/`) + '/callback', callback('mdm'));
+    for (const route of routesOf('callback')) for (const path of routeSpellings(route)) r.post(path, callback(route.flow));
 
     r.get('/api/v1/fleet/config', async (req, reply) => {
       const auth = req.headers.authorization ?? '';
@@ -296,7 +294,7 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
     });
     r.get('/', async (req, reply) => {
       const c = parseCookies(req.headers.cookie);
-      const token = c.get('__Host-token') ?? c.get('token');
+      const token = TOKEN_COOKIE_NAMES.map((n) => c.get(n)).find((v) => v !== undefined);
       return reply.type('text/html; charset=utf-8').send(homePage({ email: (token && tokens.get(token)) || null, prefix: prefix() }));
     });
     r.get('/mdm/sso/callback', async (req, reply) => reply.type('text/html; charset=utf-8').send(

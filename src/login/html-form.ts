@@ -1,4 +1,5 @@
 // Reads what a headless login needs from HTML: the auto-submitting SAML form, an Entra AADSTS error page, Fleet's answer page.
+import { loginStatusIn, scriptRedirectIn, tokenInPage } from '../fleet/index.js';
 export interface SamlForm {
   action: string;
   fields: Record<string, string>;
@@ -55,25 +56,9 @@ export function findAadstsError(html: string): AadstsError | null {
   return { code, message, requestId: text(/id="request-id"[^>]*>([\s\S]*?)</), correlationId: text(/id="correlation-id"[^>]*>([\s\S]*?)</) };
 }
 
-/** Fleet's failure page sends the browser to .../login?status=<status>. */
-export function findFleetStatus(html: string): string | null {
-  return /\/login\?status=([a-z_]+)/.exec(html)?.[1] ?? null;
-}
-
+/** Fleet's failure page sends the browser to .../login?status=<status> (src/fleet/answers.ts reads it). */
+export const findFleetStatus = loginStatusIn;
 /** Fleet's success page stores the token: cookie `__Host-token`/`token` (≥ 4.81.1) or localStorage FLEET::auth_token (older). */
-export function findFleetToken(html: string): string | null {
-  return /(?:__Host-)?\btoken=([^;"'\s]+)/.exec(html)?.[1]
-    ?? /FLEET::auth_token['"]\s*(?:,|\]\s*=)\s*['"]([^'"]+)['"]/.exec(html)?.[1]
-    ?? null;
-}
-
+export const findFleetToken = tokenInPage;
 /** Where the success page sends the browser next. */
-export function findScriptRedirect(html: string): string | null {
-  const m = /window\.location(?:\.href)?\s*=\s*("(?:[^"\\]|\\.)*")/.exec(html);
-  if (!m) return null;
-  try {
-    return JSON.parse(m[1]) as string;
-  } catch {
-    return null;
-  }
-}
+export const findScriptRedirect = scriptRedirectIn;

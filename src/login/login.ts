@@ -1,6 +1,7 @@
 // login(): Fleet's SP-initiated SSO flow driven headlessly (initiate → IdP with login_hint → form POST to the ACS) with undici and a cookie jar.
 import { inflateRawSync } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
+import { SSO_SESSION_COOKIE, TOKEN_COOKIE_NAMES } from '../fleet/index.js';
 import { findAadstsError, findFleetStatus, findFleetToken, findSamlForm, findScriptRedirect, type AadstsError } from './html-form.js';
 
 export interface LoginOptions {
@@ -153,7 +154,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
     } catch {
       // an undecodable request is the IdP's to judge
     }
-    if (!jar.get(initUrl, '__Host-FLEETSSOSESSIONID')) return fail('no_sso_cookie', 'Fleet set no __Host-FLEETSSOSESSIONID cookie on initiate');
+    if (!jar.get(initUrl, SSO_SESSION_COOKIE)) return fail('no_sso_cookie', `Fleet set no ${SSO_SESSION_COOKIE} cookie on initiate`);
 
     // 2. the IdP, headless
     idpUrl.searchParams.set('login_hint', opts.user);
@@ -177,7 +178,7 @@ export async function login(opts: LoginOptions): Promise<LoginResult> {
     const cb = await send('callback', acs, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams(form.fields).toString() });
     const status = findFleetStatus(cb.text) ?? (cb.status >= 300 && cb.status < 400 ? findFleetStatus(String(cb.headers.location ?? '')) : null);
     if (status) return Object.assign(result, { ok: false, outcome: 'fleet_status' as const, fleetStatus: status });
-    const token = jar.get(acs, '__Host-token') ?? jar.get(acs, 'token') ?? (cb.status === 200 ? findFleetToken(cb.text) : null);
+    const token = TOKEN_COOKIE_NAMES.map((n) => jar.get(acs, n)).find((v) => v) ?? (cb.status === 200 ? findFleetToken(cb.text) : null);
     if (cb.status === 200 && token) {
       return Object.assign(result, { ok: true, outcome: 'success' as const, token, redirect: findScriptRedirect(cb.text) ?? undefined });
     }

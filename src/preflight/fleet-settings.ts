@@ -1,4 +1,5 @@
 // Fleet's SSO settings as GET /api/v1/fleet/config returns them, read defensively from its JSON, and the URLs Fleet derives from them.
+import { acsBase, acsUrlFor } from '../fleet/index.js';
 
 export interface FleetSsoSettings {
   enableSso: boolean;
@@ -21,8 +22,6 @@ export interface FleetSettings {
   /** license.tier ('free', 'premium'); null when Fleet did not say */
   licenseTier: string | null;
 }
-
-export const ACS_PATH = '/api/v1/fleet/sso/callback';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,11 +62,11 @@ export function urlPrefixOf(fleetUrl: string): string {
   }
 }
 
-/** The ACS URL Fleet computes (and expects as Destination/Recipient): (sso_server_url | server_url) + url_prefix + ACS path. */
-export function replyUrlFor(s: FleetSettings, urlPrefix: string): string | null {
-  const base = (s.sso.ssoServerUrl || s.serverUrl).replace(/\/+$/, '');
-  if (!base) return null;
-  return base + urlPrefix.replace(/\/+$/, '') + ACS_PATH;
+/** The ACS URL Fleet computes (and expects as Destination/Recipient), by src/fleet's rule for the version; null without a server_url. */
+export function replyUrlFor(s: FleetSettings, urlPrefix: string, fleetVersion?: string): string | null {
+  const input = { serverUrl: s.serverUrl, ssoServerUrl: s.sso.ssoServerUrl, urlPrefix, fleetVersion };
+  if (!acsBase(input)) return null;
+  return acsUrlFor(input, 'sso');
 }
 
 /** Entra's notion of a URI Identifier (scheme:...); anything else gets Audience "spn:" + it. */

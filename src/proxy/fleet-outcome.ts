@@ -1,10 +1,8 @@
 // Reading Fleet's answer to an SSO callback (token page, /login?status=..., MDM redirect) and explaining a disagreement with the prediction.
 import { finding, type Finding } from '../saml/findings.js';
 import type { ActualOutcome, FleetAnswer, PredictedOutcome } from './attempt.js';
-import type { SsoFlow } from './paths.js';
+import { asLoginStatus, loginStatusIn, scriptRedirectIn, mdmRedirectOutcome, tokenCookieSet, tokenInPage, type SsoFlow } from '../fleet/index.js';
 
-const LOGIN_STATUS = /\/login\?(?:[^"'\s<>]*&)?status=([a-z_]+)/;
-const TOKEN_MARKERS = /FLEET::auth_token|__Host-token=|(?:^|[^a-zA-Z_-])token=[A-Za-z0-9+/=_.-]{8,}/;
 
 function headerList(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -14,22 +12,15 @@ function headerList(v: string | string[] | undefined): string[] {
 export function readFleetAnswer(flow: SsoFlow, status: number, headers: Record<string, string | string[] | undefined>, body: string): { answer: FleetAnswer; actual: ActualOutcome } {
   const location = headerList(headers.location)[0] ?? null;
   const cookies = headerList(headers['set-cookie']);
-  const tokenCookie = cookies.some((c) => /^(?:__Host-token|token)=[^;]+/.test(c));
-  const fromLocation = location ? LOGIN_STATUS.exec(location) : null;
-  const fromBody = LOGIN_STATUS.exec(body);
-  const loginStatus = (fromLocation ?? fromBody)?.[1] ?? null;
-  const redirect = location ?? (/window\.location(?:\.href)?\s*=\s*"([^"]*)"/.exec(body)?.[1] ?? null);
-  const tokenIssued = tokenCookie || TOKEN_MARKERS.test(body);
+  const loginStatus = (location ? loginStatusIn(location) : null) ?? loginStatusIn(body);
+  const redirect = location ?? scriptRedirectIn(body);
+  const tokenIssued = tokenCookieSet(cookies) || tokenInPage(body) !== null;
   const answer: FleetAnswer = { status, location: redirect, loginStatus, tokenIssued };
   if (status >= 400 && status < 500) return { answer, actual: 'bad_request' };
   if (status >= 500) return { answer, actual: 'upstream_failed' };
-  if (loginStatus) {
-    const known: ActualOutcome[] = ['error', 'account_invalid', 'account_disabled', 'org_disabled'];
-    return { answer, actual: known.includes(loginStatus as ActualOutcome) ? (loginStatus as ActualOutcome) : 'error' };
-  }
-  if (flow === 'mdm' && redirect && /\/mdm\/sso\/callback\?/.test(redirect)) {
-    return { answer, actual: /[?&]error=true/.test(redirect) ? 'error' : 'success' };
-  }
+  if (loginStatus) return { answer, actual: asLoginStatus(loginStatus) };
+  const mdm = flow === 'mdm' && redirect ? mdmRedirectOutcome(redirect) : null;
+  if (mdm) return { answer, actual: mdm };
   if (tokenIssued) return { answer, actual: 'success' };
   return { answer, actual: 'unknown' };
 }

@@ -1,38 +1,8 @@
 // Which requests are SSO requests: paths normalised the way Fleet's router sees them (decoded, cleaned), so no spelling slips past.
+import { FLEET_API_VERSIONS, normalizePrefix, routePathFor, SSO_ROUTES, type SsoRoute } from '../fleet/routes.js';
 
-export type SsoRouteKind = 'initiate' | 'callback';
-export type SsoFlow = 'sso' | 'mdm';
-
-export interface SsoRoute {
-  kind: SsoRouteKind;
-  flow: SsoFlow;
-  /** the route without url_prefix, e.g. /api/v1/fleet/sso/callback */
-  path: string;
-}
-
-export const SSO_ROUTES: readonly SsoRoute[] = [
-  { kind: 'initiate', flow: 'sso', path: '/api/v1/fleet/sso' },
-  { kind: 'callback', flow: 'sso', path: '/api/v1/fleet/sso/callback' },
-  { kind: 'initiate', flow: 'mdm', path: '/api/v1/fleet/mdm/sso' },
-  { kind: 'callback', flow: 'mdm', path: '/api/v1/fleet/mdm/sso/callback' },
-];
-
-/**
- * The versions Fleet's router accepts where a route is registered as `/api/_version_/...` (gorilla/mux
- * `{fleetversion:(?:v1|2022-04|latest)}`): Fleet ≥ 4.x registers the MDM SSO routes that way, so
- * `/api/latest/fleet/mdm/sso/callback` reaches the same handler. Every SSO route is matched under all of them, so no
- * version spelling slips a callback past interception.
- */
-export const FLEET_API_VERSIONS = ['v1', '2022-04', 'latest'] as const;
-
-/** Fleet's url_prefix normalised: '' or '/something' without a trailing slash. */
-export function normalizePrefix(prefix: string | undefined): string {
-  if (!prefix) return '';
-  let p = prefix.trim();
-  if (!p.startsWith('/')) p = '/' + p;
-  p = p.replace(/\/+$/, '');
-  return p;
-}
+export type { SsoFlow, SsoRoute, SsoRouteKind } from '../fleet/routes.js';
+export { FLEET_API_VERSIONS, normalizePrefix, SSO_ROUTES } from '../fleet/routes.js';
 
 function lenientDecode(s: string): string {
   if (!s.includes('%')) return s;
@@ -77,9 +47,10 @@ export function makeSsoClassifier(urlPrefix: string): (method: string | undefine
   const prefix = routingKey(normalizePrefix(urlPrefix) || '/');
   const table = new Map<string, SsoRoute>();
   for (const r of SSO_ROUTES) {
-    // every API version Fleet answers on (the MDM routes are /api/_version_/ in Fleet; v1 is the one in ACS URLs)
+    // every API version, even those Fleet does not route for this path (admin SSO is /api/v1/ only): stricter than
+    // Fleet's router, so a future or mis-read registration cannot carry a callback past interception
     for (const v of FLEET_API_VERSIONS) {
-      const path = r.path.replace('/api/v1/', `/api/${v}/`);
+      const path = routePathFor(r, v);
       table.set(path, r);
       if (prefix !== '/') table.set(prefix + path, r);
     }

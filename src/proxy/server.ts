@@ -12,7 +12,8 @@ import { EdgeError } from './edge-errors.js';
 import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
 import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
 import { createPassthrough } from './passthrough.js';
-import { isAgentPath, makeSsoClassifier, normalizePrefix } from './paths.js';
+import { isAgentPath, makeSsoClassifier } from './paths.js';
+import { acsUrlFor, normalizePrefix, parseFleetVersion } from '../fleet/index.js';
 import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
 import { openRedisStore } from './store-redis.js';
@@ -50,6 +51,8 @@ export interface ProxyOptions {
   callbackBodyDeadlineMs?: number;
   /** Fleet's server.url_prefix */
   urlPrefix?: string;
+  /** the Fleet release in front of which samlscope runs (default: the newest it knows; src/fleet/versions.ts) */
+  fleetVersion?: string;
   mode?: ProxyMode;
   /** Fleet's enable_sso_idp_login */
   allowIdpInitiated?: boolean;
@@ -141,6 +144,7 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
       problems.push(`publicUrl: not a URL: "${o.publicUrl}"`);
     }
   }
+  if (o.fleetVersion !== undefined && !parseFleetVersion(o.fleetVersion)) problems.push(`fleetVersion: a Fleet release like 4.89.0, got "${o.fleetVersion}"`);
   if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
   if (o.analysisWorkers !== undefined && !(Number.isInteger(o.analysisWorkers) && o.analysisWorkers >= 0)) problems.push(`analysisWorkers: a whole number ≥ 0, got ${o.analysisWorkers}`);
   if (o.mode && o.mode !== 'observe' && o.mode !== 'enforce') problems.push(`mode: observe or enforce, got "${String(o.mode)}"`);
@@ -148,11 +152,6 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
   const adminProblem = o.adminListen === false ? null : adminAccessProblem((o.adminListen ?? { host: '127.0.0.1' }).host, o.adminToken);
   if (adminProblem) problems.push(adminProblem);
   return problems;
-}
-
-/** Fleet's ACS URL rule: server_url + url_prefix + route. */
-export function fleetUrl(publicUrl: string, urlPrefix: string, route: string): string {
-  return publicUrl.replace(/\/+$/, '') + normalizePrefix(urlPrefix) + route;
 }
 
 export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
@@ -233,7 +232,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const now = o.now ?? (() => new Date());
   // without publicUrl, Fleet's server_url is the proxy's own URL: filled in once it listens, before any request
   const sso: SsoContext = {
-    upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now,
+    upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now, fleetVersion: o.fleetVersion,
     entityId: o.entityId ?? 'fleet',
     publicUrl: o.publicUrl ?? '',
     callbackBodyDeadlineMs: o.callbackBodyDeadlineMs,
@@ -259,8 +258,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       admin = await startAdmin({
         listen: o.adminListen ?? { host: '127.0.0.1', port: 0 }, store, metadata, mode, upstream: upstream.origin, logger: log,
         adminToken: o.adminToken, metrics, now,
-        fleet: () => ({ entityId: sso.entityId, acsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback'), mdmAcsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/mdm/sso/callback'), allowIdpInitiated: sso.allowIdpInitiated }),
-        settings: () => sanitizedSettings(o, { publicUrl: sso.publicUrl, acsUrl: fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback'), adminUrl: admin?.url ?? null }),
+        fleet: () => ({ entityId: sso.entityId, acsUrl: acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso'), mdmAcsUrl: acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'mdm'), allowIdpInitiated: sso.allowIdpInitiated }),
+        settings: () => sanitizedSettings(o, { publicUrl: sso.publicUrl, acsUrl: acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso'), adminUrl: admin?.url ?? null }),
       });
     }
   } catch (e) {
@@ -276,7 +275,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const shutdown = prepareShutdown(server);
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
-  const acsUrl = fleetUrl(sso.publicUrl, urlPrefix, '/api/v1/fleet/sso/callback');
+  const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
   log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 
   let closed = false;

@@ -17,7 +17,7 @@ import { forwardedFor } from './client-ip.js';
 import { clientResponseHeaders, onUpstreamError, sendEdge, upstreamRequestHeaders } from './forward.js';
 import { explainOutcome, readFleetAnswer } from './fleet-outcome.js';
 import type { MetadataSource } from './metadata-source.js';
-import { SSO_ROUTES, type SsoFlow } from './paths.js';
+import { acceptedAudiences, acsUrlFor, SSO_ROUTES, SSO_SESSION_COOKIE, type SsoFlow } from '../fleet/index.js';
 import { StoreUnavailableError, type ProxyStore } from './store.js';
 
 export const SSO_LIMITS = {
@@ -33,8 +33,6 @@ export const SSO_LIMITS = {
   defaultAssertionLifetimeMs: 3_600_000,
 } as const;
 
-export const SESSION_COOKIE = '__Host-FLEETSSOSESSIONID';
-
 export interface SsoContext {
   /** how long a callback body may take to arrive (default SSO_LIMITS.callbackBodyDeadlineMs) */
   callbackBodyDeadlineMs?: number;
@@ -44,6 +42,8 @@ export interface SsoContext {
   scheme: 'http' | 'https';
   mode: 'observe' | 'enforce';
   urlPrefix: string;
+  /** the Fleet release whose rules apply (src/fleet/versions.ts) */
+  fleetVersion?: string;
   store: ProxyStore;
   metadata: MetadataSource;
   now: () => Date;
@@ -116,9 +116,12 @@ async function relayAnswer(reply: FastifyReply, res: UpstreamRes): Promise<strin
   return '';
 }
 
+function fleetSettings(ctx: SsoContext) {
+  return { serverUrl: ctx.publicUrl, urlPrefix: ctx.urlPrefix, fleetVersion: ctx.fleetVersion, entityId: ctx.entityId };
+}
+
 function flowAcsUrl(ctx: SsoContext, flow: SsoFlow): string {
-  const route = flow === 'mdm' ? '/api/v1/fleet/mdm/sso/callback' : '/api/v1/fleet/sso/callback';
-  return ctx.publicUrl.replace(/\/+$/, '') + ctx.urlPrefix + route;
+  return acsUrlFor(fleetSettings(ctx), flow);
 }
 
 export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promise<void> {
@@ -167,7 +170,7 @@ async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: Ss
     try { url = (JSON.parse(text) as { url?: unknown }).url; } catch { return; }
     if (typeof url !== 'string') return;
     const decoded = authnRequestFromUrl(url);
-    const sessionId = setCookieValue(res.headers['set-cookie'], SESSION_COOKIE);
+    const sessionId = setCookieValue(res.headers['set-cookie'], SSO_SESSION_COOKIE);
     const findings: Finding[] = [...decoded.findings];
     if (decoded.request) {
       findings.push(...lintAuthnRequest(decoded.request, { entityId: ctx.entityId, acsUrl: flowAcsUrl(ctx, flow), metadata: ctx.metadata.current() }));
@@ -250,7 +253,7 @@ async function handleCallback(
   const now = ctx.now();
   const captured = (request.body as CapturedBody | undefined) ?? { complete: true as const, bytes: Buffer.alloc(0) };
   const acsUrl = flowAcsUrl(ctx, flow);
-  const cookieSid = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  const cookieSid = cookieValue(request.headers.cookie, SSO_SESSION_COOKIE);
   const peer = forwardedFor(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], ctx.trusted).clientIp;
   const ua = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null;
   const proxyFindings: Finding[] = [];
@@ -288,7 +291,7 @@ async function handleCallback(
     const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl, text);
     const analyze = (): Promise<AnalysisReport> => (ctx.analysis?.analyze ?? analyzeResponse)(input, {
       metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl,
-      extraAudiences: [ctx.publicUrl.replace(/\/+$/, ''), ctx.publicUrl.replace(/\/+$/, '') + ctx.urlPrefix],
+      extraAudiences: acceptedAudiences(fleetSettings(ctx), flow),
       now, requestId: rec?.request.id ?? undefined, allowIdpInitiated: ctx.allowIdpInitiated,
     });
     try {
