@@ -9,7 +9,7 @@ export interface OpenLoopSpec {
   rate: number;
   seconds: number;
   method?: 'GET' | 'POST';
-  /** 'hostile-callback': a 1 MiB urlencoded SAMLResponse of about 170,000 sibling elements (hostile-body.ts) */
+  /** 'hostile-callback': a urlencoded SAMLResponse at Fleet's 256 KiB cap, an element-count bomb (hostile-body.ts) */
   body?: 'hostile-callback';
   connections?: number;
   /** seconds at the same rate before measuring (connections, JIT), not counted */

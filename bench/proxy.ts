@@ -152,7 +152,7 @@ try {
   }
   if (PARTS.has('latency') || PARTS.has('attack')) results.latency = lat;
 
-  // 3. SSO under attack: the same agent load while 20 hostile 1 MiB callbacks per second arrive. Each target first gets
+  // 3. SSO under attack: the same agent load while 20 hostile 256 KiB callbacks per second arrive. Each target first gets
   // 3 s of agent traffic and 10 callbacks one at a time, so every target starts warm (a proxy in service always has
   // agent traffic; without this, a process that sat idle during the other runs showed a one-off stall of up to 330 ms
   // at the start of the flood in some runs, the fresh ones none).
@@ -165,7 +165,7 @@ try {
         // the bare proxy may reset: its upstream answers before reading the body and Node then drops the connection
         .catch(() => undefined);
     }
-    // both generators boot (tsx, the 1 MiB body) before either sends: their start-up CPU is not part of the measurement
+    // both generators boot (tsx, the hostile body) before either sends: their start-up CPU is not part of the measurement
     const startAt = Date.now() + 3000;
     const [agents, callbacks] = await Promise.all([
       openLoop({ url, path: GET_PATH, rate: RATE, seconds: SECONDS, timeline: true, startAt }),
@@ -296,7 +296,7 @@ if (lt) {
 }
 if (at && lt) {
   const rise = at.agents.p99ms / lt.samlscope.p99ms - 1;
-  lines.push(`SSO under attack (20 hostile 1 MiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
+  lines.push(`SSO under attack (20 hostile 256 KiB callbacks/s): agent p99 ${fmt(lt.samlscope.p99ms, 3)} → ${fmt(at.agents.p99ms, 3)} ms (${fmt(rise * 100, 0)} %, target ≤ 20 %: ${verdict(rise <= 0.2)}); callbacks answered ${JSON.stringify(at.callbacks.statuses)}, p50 ${fmt(at.callbacks.p50ms, 1)} ms`);
   const w = at.agents.worstPer100ms ?? [];
   const stalls = w.map((ms, i) => [ms, i] as const).filter(([ms]) => ms > 4 * lt.samlscope.p99ms);
   lines.push(`  agent latency per 100 ms window: median of the worst ${fmt([...w].sort((a, b) => a - b)[Math.floor(w.length / 2)], 0)} ms; p99 after the first second ${fmt(at.agents.p99AfterFirstSecondMs ?? NaN, 3)} ms; ${stalls.length} windows over 4 × the quiet p99` +

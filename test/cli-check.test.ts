@@ -3,7 +3,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ACS_URL, ENTITY_ID, FIXED_NOW, REQUEST_ID } from '../scripts/fixture-cases.js';
+import { ACS_URL, ENTITY_ID, FIXED_NOW, REQUEST_ID, validResponse } from '../scripts/fixture-cases.js';
 import { childEnv } from './child-env.js';
 
 const BIN = fileURLToPath(new URL('../bin/samlscope.js', import.meta.url));
@@ -99,4 +99,18 @@ t.test('peer vectors through the real binary with shared/vectors/replay.mjs (cre
   });
   tt.equal(r.code, 0, r.out.split('\n').filter((l) => /FAIL|wrong/.test(l)).join('\n'));
   tt.match(r.out, /peer vectors: 17\/17 verdicts right/);
+});
+
+t.test('Audience = server_url is one of the three Fleet accepts: --server-url, by default --acs-url without the callback path', async (tt) => {
+  const xml = validResponse({ audience: 'https://fleet.example.com' });
+  const implied = await run([...base, '--json', '-'], { stdin: xml });
+  tt.equal(implied.code, 0, implied.out);
+  const other = await run([...base, '--server-url', 'https://other.example.com', '--json', '-'], { stdin: xml });
+  tt.equal(other.code, 1);
+  tt.ok(JSON.parse(other.out).findings.some((f: { code: string }) => f.code === 'SAML_AUDIENCE_MISMATCH'));
+  const acs = await run([...base, '--server-url', 'https://other.example.com', '--json', '-'], { stdin: validResponse({ audience: ACS_URL }) });
+  tt.equal(acs.code, 0, 'the ACS URL itself stays accepted');
+  const bad = await run([...base, '--fleet-version', 'four', '-'], { stdin: xml });
+  tt.equal(bad.code, 2, 'a --fleet-version that is no release is a usage error');
+  tt.match(bad.err, /--fleet-version/);
 });

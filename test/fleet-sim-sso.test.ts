@@ -140,7 +140,11 @@ t.test('callback outcomes', async (t) => {
     t.match(JSON.parse(missing.text), { errors: [{ name: 'base' }] });
     const bad = await callback(sim, 'not base64 at all!');
     t.equal(bad.code, 400);
-    t.match(bad.last, { outcome: 'bad_request', reason: 'bad_base64' });
+    t.match(bad.last, { outcome: 'bad_request', reason: 'base64' });
+    t.match(missing.last, { outcome: 'bad_request', reason: 'missing' });
+    // read through src/fleet's model of Go: base64 with a space in it is Fleet's 400 (Go's StdEncoding refuses it)
+    const spaced = await callback(sim, respond(sim).replace(/^(.{8})/, '$1 '));
+    t.match({ code: spaced.code, last: spaced.last }, { code: 400, last: { reason: 'base64' } });
   });
 
   t.test('unsolicited: refused by default, accepted with allowIdpInitiated', async (t) => {

@@ -171,11 +171,11 @@ for (const mode of ['enforce', 'observe'] as const) {
   t.test(`${mode}: through the proxy, a full queue and a stuck analysis give SAML_FLEET_ANALYSIS_UNAVAILABLE${mode === 'enforce' ? ' and EDGE_ANALYSIS_UNAVAILABLE' : ', forwarded'}`, async (t) => {
     const { proxy, callbacks } = await setup(t, mode, { analysisWorkers: 1, analysisPool: { maxQueue: 1, timeoutMs: 2500, workerUrl: stubWorker } });
     const post = (body: string) => send(proxy.url, { method: 'POST', path: CALLBACK, body: Buffer.from(body), headers: { 'content-type': FORM, accept: 'application/json' } });
-    const first = post('SAMLResponse=hang');
+    const first = post('SAMLResponse=' + Buffer.from('hang').toString('base64'));
     await sleep(500);
-    const second = post('SAMLResponse=fine');
+    const second = post('SAMLResponse=' + Buffer.from('fine').toString('base64'));
     await sleep(500);
-    const third = await post('SAMLResponse=fine');
+    const third = await post('SAMLResponse=' + Buffer.from('fine').toString('base64'));
     const [r1, r2] = await Promise.all([first, second]);
     const attempts = await proxy.store.listAttempts(10);
     const unavailable = (a: (typeof attempts)[number]) => a.findings.find((f) => f.code === 'SAML_FLEET_ANALYSIS_UNAVAILABLE')?.evidence?.reason ?? 'analysed';

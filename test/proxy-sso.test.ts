@@ -7,6 +7,8 @@ import { startProxy, type ProxyHandle } from '../src/proxy/server.js';
 import type { Attempt, AttemptSummary } from '../src/proxy/attempt.js';
 import { recordingUpstream, send, sha256, testMetadata } from './proxy-helpers.js';
 import { setup } from './sso-stack.js';
+import { MemoryStore } from '../src/proxy/store.js';
+import { buildAuthnRequest } from '../src/fleet-sim/authn-request.js';
 
 async function latest(p: ProxyHandle): Promise<Attempt> {
   const [a] = await p.store.listAttempts(1);
@@ -160,7 +162,7 @@ t.test('callback bytes: byte for byte in observe, bounded; oversize blocked in e
   const r2 = await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: big, headers: { 'content-type': ct } });
   t.equal(r2.status, 200);
   t.equal(sha256(up.seen[up.seen.length - 1].body), sha256(big), 'oversize body forwarded whole in observe');
-  t.ok((await latest(observe)).findings.some((f) => f.code === 'SAML_DECODE_TOO_LARGE'));
+  t.match(await latest(observe), { fleet: { predicted: 'bad_request' }, fleetRead: { outcome: 'refused', status: 413 }, findings: [{ code: 'SAML_FLEET_BODY_TOO_LARGE' }] }, 'Fleet answers 413 before SAML');
 
   const n = up.seen.length;
   const r3 = await send(enforce.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', body: [big.subarray(0, 600_000), big.subarray(600_000)], headers: { 'content-type': ct } });
@@ -205,4 +207,51 @@ t.test('enforce: a SAMLResponse in the query string (Go\'s FormValue reads it wh
   await ok.body.dump();
   t.equal((await latest(proxy)).findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH'), false);
   t.equal(callbacks(), before + 1, 'forwarded');
+});
+
+t.test('the callback\'s request-target reaches Fleet byte for byte (no URL rebuild: /./, an empty query, a fragment)', async (t) => {
+  const up = await recordingUpstream((_req, _body, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<script>window.location.href = "/login?status=error"</script>'); });
+  t.teardown(() => up.close());
+  const proxy = await startProxy({ upstream: up.url, metadata: testMetadata(), publicUrl: 'https://fleet.example.test', adminListen: false });
+  t.teardown(() => proxy.close());
+  const body = Buffer.from('SAMLResponse=' + encodeURIComponent(Buffer.from('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').toString('base64')));
+  for (const path of ['/api/v1/fleet/./sso/callback', '/api/v1/fleet/sso/callback?', '/api/v1/fleet/sso/callback?a=1#frag', '/api/v1//fleet/sso/callback?&&']) {
+    const n = up.seen.length;
+    await send(proxy.url, { method: 'POST', path, body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    t.equal(up.seen.length, n + 1, `${path}: forwarded`);
+    t.equal(up.seen[n].url, path, `${path}: the same request-target`);
+    t.match(await latest(proxy), { fleetRead: { outcome: 'read', source: 'body' } }, `${path}: judged as an SSO callback`);
+  }
+});
+
+t.test('race: the AuthnRequest is recorded before Fleet\'s initiate answer reaches the browser', async (t) => {
+  const events: string[] = [];
+  let answered!: () => void;
+  const clientHasAnswer = new Promise<void>((r) => { answered = r; });
+  class SlowStore extends MemoryStore {
+    override async recordAuthnRequest(...args: Parameters<MemoryStore['recordAuthnRequest']>): Promise<void> {
+      // a store that answers late (Redis under load): the write ends when the browser already has the IdP URL, or
+      // after 50 event-loop turns, whichever comes first; the order of the two events is what the test reads
+      let turns = 0;
+      await Promise.race([clientHasAnswer, new Promise<void>((r) => { const spin = () => (++turns >= 50 ? r() : setImmediate(spin)); spin(); })]);
+      await super.recordAuthnRequest(...args);
+      events.push('recorded');
+    }
+  }
+  const ar = buildAuthnRequest({ entityId: 'fleet', acsUrl: 'https://fleet.example.test/api/v1/fleet/sso/callback', destination: 'https://login.microsoftonline.com/t/saml2', now: new Date() });
+  const up = await recordingUpstream((_req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': '__Host-FLEETSSOSESSIONID=sess-1; Path=/; Max-Age=900; Secure; HttpOnly' });
+    res.end(JSON.stringify({ url: ar.url }));
+  });
+  t.teardown(() => up.close());
+  const store = new SlowStore();
+  const proxy = await startProxy({ upstream: up.url, metadata: testMetadata(), publicUrl: 'https://fleet.example.test', adminListen: false, store });
+  t.teardown(() => proxy.close());
+  const r = await request(proxy.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  events.push('answered');
+  answered();
+  t.equal(r.statusCode, 200);
+  t.equal(((await r.body.json()) as { url: string }).url, ar.url, 'Fleet\'s answer relayed unchanged');
+  t.same(events, ['recorded', 'answered'], 'recorded first');
+  t.equal((await store.takeAuthnRequest('sess-1'))?.request.id, ar.id);
 });

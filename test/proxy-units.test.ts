@@ -143,18 +143,36 @@ t.test('samlscope proxy: every option problem at once', async (t) => {
   }
 });
 
-t.test('fleetsView/rawFormField: the SAMLResponse Fleet reads, keys unescaped as Go does (no body/query confusion)', async (t) => {
-  const { fleetsView, rawFormField } = await import('../src/proxy/sso.js');
+t.test('the value Fleet reads is the one judged: no body/query confusion, keys unescaped as Go does', async (t) => {
+  const { readCallbackRequest } = await import('../src/fleet/callback-request.js');
   const form = 'application/x-www-form-urlencoded';
-  const b = (s: string) => Buffer.from(s, 'latin1');
-  t.equal(rawFormField(b('RelayState=%2F&SAMLResponse=AAA%2B&SAMLResponse=BBB'), 'SAMLResponse'), 'AAA%2B', 'first value, raw');
-  t.equal(rawFormField(b('SAMLRespons%65=AAA'), 'SAMLResponse'), 'AAA', 'escaped key matches (Go unescapes keys)');
-  t.equal(rawFormField(b('SAML+Response=AAA'), 'SAML Response'), 'AAA', '+ in a key is a space');
-  t.equal(rawFormField(b('SAMLRespons%ZZ=AAA'), 'SAMLResponse'), null, 'a key Go cannot unescape matches nothing');
-  t.equal(rawFormField(b('RelayState=x'), 'SAMLResponse'), null);
-  t.equal(rawFormField(b('SAMLResponse'), 'SAMLResponse'), '', 'a key without = has an empty value');
-  // an escaped key in the body wins over the query, as in Go: the body is what gets judged
-  t.equal(fleetsView(b('SAMLRespons%65=FORGED'), form, '/api/v1/fleet/sso/callback?SAMLResponse=GOOD').toString(), 'SAMLRespons%65=FORGED');
-  t.equal(fleetsView(b('RelayState=%2F'), form, '/cb?SAMLResponse=Q%2B&RelayState=r').toString(), 'SAMLResponse=Q%2B&RelayState=r', 'no field in the body: the query\'s');
-  t.equal(fleetsView(b('SAMLResponse=BODY'), 'text/plain', '/cb').length, 0, 'a non-form body is not read by Fleet');
+  const read = (body: string, target = '/api/v1/fleet/sso/callback', contentType: string | undefined = form) =>
+    readCallbackRequest({ method: 'POST', target, contentType, body: Buffer.from(body, 'latin1'), bodyOverCap: false });
+  t.match(read('RelayState=%2F&SAMLResponse=AAA%2B&SAMLResponse=BBBB'), { outcome: 'read', samlResponse: 'AAA+', source: 'body', relayState: '/' }, 'first value, unescaped');
+  t.match(read('SAMLRespons%65=AAAA'), { outcome: 'read', samlResponse: 'AAAA' }, 'escaped key matches (Go unescapes keys)');
+  t.match(read('SAMLRespons%65=FORGED', '/cb?SAMLResponse=GOOD'), { outcome: 'refused', reason: 'base64' }, 'the body\'s field wins over the query\'s');
+  t.match(read('RelayState=%2F', '/cb?SAMLResponse=QUFB&RelayState=r'), { outcome: 'read', samlResponse: 'QUFB', source: 'query' }, 'no field in the body: the query\'s');
+  t.match(read('SAMLResponse=QUFB', '/cb', 'text/plain'), { outcome: 'refused', reason: 'missing' }, 'a non-form body is not read by Fleet');
+});
+
+t.test('decideCallback: enforce blocks what samlscope rejects and fails closed without its state; observe forwards everything', async (t) => {
+  const { decideCallback } = await import('../src/proxy/callback-decision.js');
+  type J = Parameters<typeof decideCallback>[0];
+  const base: J = { mode: 'enforce', verdict: 'accept', bodyOverCap: false, analysisUnavailable: false, judged: true, stateDown: false, errorCodes: [] };
+  const rows: [Partial<J>, string][] = [
+    [{}, 'forward'],
+    [{ verdict: 'reject', errorCodes: ['SAML_SIG_INVALID'] }, 'EDGE_SSO_REJECTED'],
+    [{ verdict: 'reject', bodyOverCap: true }, 'EDGE_BODY_TOO_LARGE'],
+    [{ verdict: 'reject', analysisUnavailable: true }, 'EDGE_ANALYSIS_UNAVAILABLE'],
+    [{ verdict: 'reject', judged: false }, 'EDGE_INTERNAL'],
+    [{ stateDown: true }, 'EDGE_STATE_UNAVAILABLE'],
+    [{ verdict: 'reject', stateDown: true, errorCodes: ['SAML_REPLAY_STATE_UNAVAILABLE'] }, 'EDGE_SSO_REJECTED'],
+    [{ mode: 'observe', verdict: 'reject', bodyOverCap: true, stateDown: true }, 'forward'],
+  ];
+  for (const [over, want] of rows) {
+    const d = decideCallback({ ...base, ...over });
+    t.equal(d.action === 'forward' ? 'forward' : d.edge, want, JSON.stringify(over));
+  }
+  const blocked = decideCallback({ ...base, verdict: 'reject', errorCodes: ['SAML_SIG_INVALID', 'SAML_AUDIENCE_MISMATCH'] });
+  t.match(blocked, { action: 'block', findings: ['SAML_SIG_INVALID', 'SAML_AUDIENCE_MISMATCH'] }, 'the block page names the error codes');
 });

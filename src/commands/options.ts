@@ -1,6 +1,7 @@
 // Command-line options for every samlscope command: flags, SAMLSCOPE_<OPTION> environment fallbacks, all problems at once.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { NEWEST_KNOWN_FLEET, parseFleetVersion } from '../fleet/versions.js';
 
 export type OptionType = 'string' | 'boolean';
 
@@ -155,6 +156,13 @@ export class OptionReader {
     if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(v)) { this.problems.push(`--${name}: expected an ISO-8601 time like 2026-01-31T12:00:00Z, got "${v}"`); return undefined; }
     return d;
   }
+  /** --fleet-version: a Fleet release (src/fleet/versions.ts decides which rules it means); default the newest known */
+  fleetVersion(name = 'fleet-version'): string {
+    const v = this.str(name);
+    if (v === undefined) return NEWEST_KNOWN_FLEET;
+    if (!parseFleetVersion(v)) { this.problems.push(`--${name}: expected a Fleet release like ${NEWEST_KNOWN_FLEET}, got "${v}"`); return NEWEST_KNOWN_FLEET; }
+    return v;
+  }
   /** host:port for --listen style options; port 0 allowed */
   listen(name: string): { host: string; port: number } | undefined {
     const v = this.str(name);
@@ -193,3 +201,8 @@ export class OptionReader {
     if (this.problems.length > 0) throw new UsageError(this.problems);
   }
 }
+
+/** The --fleet-version option as every command that predicts Fleet declares it. */
+export const FLEET_VERSION_OPTION: OptionSpec = {
+  type: 'string', value: 'X.Y.Z', description: `the Fleet release to predict (rules that changed between releases: src/fleet/versions.ts)`, default: NEWEST_KNOWN_FLEET,
+};

@@ -1,12 +1,12 @@
 // `samlscope preflight`: compares Fleet's SSO settings with the IdP metadata and reports what will fail (exit 0 nothing, 1 something, 2 could not check).
-import { OptionReader, type CommandDef } from './options.js';
+import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { DEFAULT_LOGIN_USER, preflight, PreflightError } from '../preflight/preflight.js';
 import { preflightJson, renderPreflight } from '../preflight/render.js';
 
 export const preflightCommand: CommandDef = {
   name: 'preflight',
   summary: "checks Fleet's SSO settings against the IdP metadata before go-live (exit 0 nothing will fail, 1 something will, 2 could not check)",
-  usage: 'samlscope preflight --fleet URL --api-token T [--metadata URL|FILE] [--idp URL] [--login-user EMAIL] [--insecure | --ca FILE] [--now ISO] [--timeout SECONDS] [--json]',
+  usage: 'samlscope preflight --fleet URL --api-token T [--metadata URL|FILE] [--idp URL] [--login-user EMAIL] [--insecure | --ca FILE] [--now ISO] [--timeout SECONDS] [--fleet-version X.Y.Z] [--json]',
   options: {
     fleet: { type: 'string', value: 'URL', description: "where Fleet's API answers (with server.url_prefix, if any)" },
     'api-token': { type: 'string', value: 'TOKEN', description: "a global admin's Fleet API token (reads GET /api/v1/fleet/config)" },
@@ -17,6 +17,7 @@ export const preflightCommand: CommandDef = {
     ca: { type: 'string', value: 'FILE', description: 'trust this CA certificate (PEM) too' },
     now: { type: 'string', value: 'ISO-8601', description: 'the clock certificates are judged by (default: now)' },
     timeout: { type: 'string', value: 'SECONDS', description: 'per request to Fleet and the mock IdP', default: '30' },
+    'fleet-version': FLEET_VERSION_OPTION,
     json: { type: 'boolean', description: 'print one JSON object' },
   },
   async run(args, io) {
@@ -27,13 +28,14 @@ export const preflightCommand: CommandDef = {
     const now = o.date('now');
     const timeout = o.int('timeout', 1, 3600) ?? 30;
     const { ca, insecure } = o.trust('ca', 'insecure');
+    const fleetVersion = o.fleetVersion();
     o.check();
     try {
       const report = await preflight({
         // as given: a trailing path is Fleet's url_prefix
         fleetUrl: (o.str('fleet') as string).replace(/\/+$/, '') || (fleet?.toString() ?? ''),
         apiToken, metadata: o.str('metadata'), idpUrl: idp ? o.str('idp') : undefined, loginUser: o.str('login-user'),
-        insecure, ca, now, timeoutMs: timeout * 1000,
+        insecure, ca, now, timeoutMs: timeout * 1000, fleetVersion,
       });
       io.stdout(o.bool('json') ? JSON.stringify(preflightJson(report)) + '\n' : renderPreflight(report));
       return report.verdict === 'pass' ? 0 : 1;

@@ -1,13 +1,13 @@
 // `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
 import pino from 'pino';
 import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluster, workerRole } from '../proxy/workers.js';
-import { OptionReader, type CommandDef } from './options.js';
+import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
 
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -19,6 +19,7 @@ export const proxyCommand: CommandDef = {
     'entity-id': { type: 'string', value: 'ID', description: 'Fleet\'s SSO entity ID', default: 'fleet' },
     'public-url': { type: 'string', value: 'URL', description: 'Fleet\'s server_url as users reach it (required)' },
     'url-prefix': { type: 'string', value: 'PATH', description: 'Fleet\'s server.url_prefix' },
+    'fleet-version': FLEET_VERSION_OPTION,
     mode: { type: 'string', value: 'observe|enforce', description: 'observe never changes a login; enforce blocks rejected callbacks and replays', default: 'observe' },
     'allow-idp-initiated': { type: 'boolean', description: 'Fleet allows IdP-initiated login (enable_sso_idp_login)' },
     'admin-listen': { type: 'string', value: 'HOST:PORT', description: 'the admin listener (diagnostics UI, attempts API, /metrics, /healthz)', default: '127.0.0.1:9090' },
@@ -66,6 +67,7 @@ export const proxyCommand: CommandDef = {
       entityId: o.str('entity-id') ?? 'fleet',
       publicUrl: publicUrl?.toString().replace(/\/$/, '') ?? '',
       urlPrefix: o.str('url-prefix') ?? '',
+      fleetVersion: o.fleetVersion(),
       mode: mode as ProxyOptions['mode'],
       allowIdpInitiated: o.bool('allow-idp-initiated'),
       adminListen: adminListen ?? { host: '127.0.0.1', port: 9090 },

@@ -1,8 +1,9 @@
 // startFleetSim(): a Fleet stand-in for tests and the demo (FLEET.md's SSO routes, cookies and answers, plus agent-like traffic), not Fleet.
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { acceptedAudiences, acsUrlFor, MDM_BROWSER_CALLBACK_PATH, MDM_SSO_PATH, routeSpellings, SSO_PATH, SSO_ROUTES, SSO_SESSION_COOKIE, SSO_SESSION_VALIDITY_SECONDS, NEWEST_KNOWN_FLEET, tokenCookieName, TOKEN_COOKIE_NAMES, type SsoFlow, type SsoRoute } from '../fleet/index.js';
+import { acceptedAudiences, acsUrlFor, MDM_BROWSER_CALLBACK_PATH, MDM_SSO_PATH, routeSpellings, SSO_PATH, SSO_ROUTES, SSO_SESSION_COOKIE, SSO_SESSION_VALIDITY_SECONDS, fleetProfile, NEWEST_KNOWN_FLEET, tokenCookieName, TOKEN_COOKIE_NAMES, type SsoFlow, type SsoRoute } from '../fleet/index.js';
 import { buildAuthnRequest } from './authn-request.js';
+import { MAX_SSO_CALLBACK_BYTES, readCallbackRequest } from '../fleet/callback-request.js';
 import { fetchSimMetadata, parseSimMetadata, type SimMetadata } from './metadata.js';
 import { failurePage, homePage, loginPage, successPage, type LoginStatus } from './pages.js';
 import { trafficRoutes } from './traffic-routes.js';
@@ -136,7 +137,9 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
   let listenUrl = '';
 
   const prefix = () => (s.urlPrefix ?? '').replace(/\/+$/, '');
-  const serverUrl = () => (s.serverUrl ?? listenUrl).replace(/\/+$/, '');
+  // unset, server_url is where fleet-sim answers, as a consistent deployment sets it: with the subpath where the ACS
+  // rule takes it from server_url (Fleet ≥ 4.89.0), without it where url_prefix is joined in (older)
+  const serverUrl = () => (s.serverUrl ?? listenUrl + (fleetProfile(s.fleetVersion).acsIncludesUrlPrefix ? '' : prefix())).replace(/\/+$/, '');
   const fleetSettings = () => ({ serverUrl: serverUrl(), ssoServerUrl: s.ssoServerUrl, urlPrefix: s.urlPrefix, fleetVersion: s.fleetVersion, entityId: s.entityId });
   const acsFor = (kind: SsoFlow) => acsUrlFor(fleetSettings(), kind);
   const audiences = (kind: SsoFlow) => acceptedAudiences(fleetSettings(), kind);
@@ -166,9 +169,6 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
   }) as unknown as FastifyInstance;
 
   const routes = async (r: FastifyInstance) => {
-    r.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 2 * 1024 * 1024 }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
 
     r.get(SSO_PATH, async () => ({ settings: { idp_name: s.idpName, idp_image_url: '', sso_enabled: s.enableSso } }));
 
@@ -201,12 +201,17 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
 
     const callback = (kind: 'sso' | 'mdm') => async (req: FastifyRequest, reply: FastifyReply) => {
       const route = (kind === 'mdm' ? MDM_SSO_PATH : SSO_PATH) + '/callback';
-      const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-      const raw = typeof form.SAMLResponse === 'string' ? form.SAMLResponse.replace(/\s+/g, '') : '';
-      if (!raw || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || raw.length % 4 !== 0) {
-        record({ kind: 'callback', route, outcome: 'bad_request', reason: raw ? 'bad_base64' : 'missing_saml_response' });
-        return reply.code(400).send(fleetError('Bad request', raw ? 'SAMLResponse is not base64' : 'missing SAMLResponse'));
+      // the request read as Fleet's Go decoder reads it (src/fleet/callback-request.ts): a 400/413 before any SAML check
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const read = readCallbackRequest({
+        method: req.method, target: req.raw.url ?? req.url, contentType: req.headers['content-type'],
+        body: body.subarray(0, MAX_SSO_CALLBACK_BYTES + 1), bodyOverCap: body.length > MAX_SSO_CALLBACK_BYTES,
+      });
+      if (read.outcome === 'refused') {
+        record({ kind: 'callback', route, outcome: 'bad_request', reason: read.reason, detail: read.detail });
+        return reply.code(read.status).send(fleetError(read.status === 413 ? 'Payload Too Large' : 'Bad request', read.detail));
       }
+      const raw = read.decoded.toString('base64');
       const sessionId = parseCookies(req.headers.cookie).get(SSO_COOKIE);
       let session = sessionId ? sessions.get(sessionId) : undefined;
       if (sessionId) sessions.delete(sessionId); // single use: read, then deleted
@@ -257,7 +262,12 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       tokens.set(token, user.email);
       return done('success', undefined, { nameId: v.nameId }, token);
     };
-    for (const route of routesOf('callback')) for (const path of routeSpellings(route)) r.post(path, callback(route.flow));
+    // callbacks take their body as bytes, whatever the Content-Type: the model decides what Fleet reads of them
+    await r.register(async (cb) => {
+      cb.removeAllContentTypeParsers();
+      cb.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * MAX_SSO_CALLBACK_BYTES }, (_req, b, done) => done(null, b));
+      for (const route of routesOf('callback')) for (const path of routeSpellings(route)) cb.post(path, callback(route.flow));
+    });
 
     r.get('/api/v1/fleet/config', async (req, reply) => {
       const auth = req.headers.authorization ?? '';

@@ -92,3 +92,9 @@ export function acsUrlFor(s: AcsInput, flow: SsoFlow = 'sso', base: string = acs
 export function prefixedPath(urlPrefix: string | undefined, path: string): string {
   return normalizePrefix(urlPrefix) + path;
 }
+
+/** server_url as an ACS URL implies it: the URL without a trailing callback path (admin or MDM); '' when it is none. */
+export function serverUrlOf(acsUrl: string): string {
+  for (const path of [SSO_CALLBACK_PATH, MDM_SSO_CALLBACK_PATH]) if (acsUrl.endsWith(path)) return acsUrl.slice(0, -path.length);
+  return '';
+}

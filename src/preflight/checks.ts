@@ -2,6 +2,7 @@
 import { AADSTS, CATALOGUE, extractAadsts, finding, metadataFindings, type Finding, type IdpMetadata } from '../saml/index.js';
 import type { LoginResult } from '../login/login.js';
 import { isUriIdentifier, replyUrlFor, type FleetSettings } from './fleet-settings.js';
+import { fleetProfile, SSO_CALLBACK_PATH } from '../fleet/index.js';
 
 export interface MetadataSource {
   /** where preflight took the metadata from: --metadata, Fleet's metadata_url, or Fleet's inline metadata */
@@ -22,6 +23,8 @@ export interface SettingsContext {
   fleetUrl: string;
   /** server.url_prefix ('' or /path) */
   urlPrefix: string;
+  /** the Fleet release whose ACS rule applies (default: the newest known) */
+  fleetVersion?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -48,7 +51,8 @@ export function settingsFindings(s: FleetSettings, ctx: SettingsContext): Findin
       `sso_settings.entity_id is "${sso.entityId}", not a URI: Entra's Identifier must equal it, and Entra then sends Audience "spn:${sso.entityId}", which Fleet does not accept.`,
       { entityId: sso.entityId, audienceEntraSends: `spn:${sso.entityId}` }));
   }
-  const replyUrl = replyUrlFor(s, ctx.urlPrefix);
+  const replyUrl = replyUrlFor(s, ctx.urlPrefix, ctx.fleetVersion);
+  const prefixInAcs = fleetProfile(ctx.fleetVersion).acsIncludesUrlPrefix && ctx.urlPrefix !== '';
   if (!s.serverUrl && !sso.ssoServerUrl) {
     out.push(finding('SAML_FLEET_SERVER_URL_MISSING', 'server_settings.server_url and sso_settings.sso_server_url are both empty: Fleet cannot compute its ACS URL.'));
   }
@@ -56,7 +60,7 @@ export function settingsFindings(s: FleetSettings, ctx: SettingsContext): Findin
     const base = sso.ssoServerUrl ? 'sso_settings.sso_server_url' : 'server_settings.server_url';
     const identifier = sso.entityId ? ` and Identifier (Entity ID) = ${sso.entityId}` : '';
     out.push(finding('SAML_FLEET_REPLY_URL',
-      `Register in Entra: Reply URL = ${replyUrl}${identifier}. (${base}${ctx.urlPrefix ? ' + url_prefix ' + ctx.urlPrefix : ''} + /api/v1/fleet/sso/callback)`,
+      `Register in Entra: Reply URL = ${replyUrl}${identifier}. (${base}${prefixInAcs ? ' + url_prefix ' + ctx.urlPrefix : ''} + ${SSO_CALLBACK_PATH})`,
       { replyUrl, identifier: sso.entityId || null, base: sso.ssoServerUrl || s.serverUrl, urlPrefix: ctx.urlPrefix }));
   }
   out.push(sso.enableSsoIdpLogin

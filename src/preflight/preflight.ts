@@ -26,6 +26,8 @@ export interface PreflightOptions {
   now?: Date;
   /** per HTTP request (default 30 s; metadata always gets Fleet's 5 s) */
   timeoutMs?: number;
+  /** the Fleet release to predict (default: the newest samlscope knows) */
+  fleetVersion?: string;
 }
 
 export interface PreflightCert {
@@ -186,7 +188,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
   try {
     const settings = await fetchFleetSettings(opts.fleetUrl, opts.apiToken, dispatcher);
     const urlPrefix = urlPrefixOf(opts.fleetUrl);
-    const findings: Finding[] = settingsFindings(settings, { fleetUrl: opts.fleetUrl, urlPrefix });
+    const findings: Finding[] = settingsFindings(settings, { fleetUrl: opts.fleetUrl, urlPrefix, fleetVersion: opts.fleetVersion });
     const md = await loadPreflightMetadata(settings, opts.metadata);
     findings.push(...metadataChecks(md, now));
     if (opts.metadata && md.kind === 'ok' && (settings.sso.metadata || settings.sso.metadataUrl)) {
@@ -216,7 +218,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
       fleet: {
         url: opts.fleetUrl, serverUrl: settings.serverUrl, ssoServerUrl: settings.sso.ssoServerUrl, urlPrefix,
         enableSso: settings.sso.enableSso, entityId: settings.sso.entityId, idpName: settings.sso.idpName,
-        replyUrl: replyUrlFor(settings, urlPrefix), enableSsoIdpLogin: settings.sso.enableSsoIdpLogin,
+        replyUrl: replyUrlFor(settings, urlPrefix, opts.fleetVersion), enableSsoIdpLogin: settings.sso.enableSsoIdpLogin,
         enableJitProvisioning: settings.sso.enableJitProvisioning, licenseTier: settings.licenseTier,
       },
       metadata: md.kind === 'missing'

@@ -4,8 +4,8 @@ import type { AnalysisReport } from '../saml/types.js';
 import type { AuthnRequestInfo } from '../saml/authn-request.js';
 import type { SsoFlow } from './paths.js';
 
-/** What samlscope expects Fleet to do with the response. */
-export type PredictedOutcome = 'success' | 'error';
+/** What samlscope expects Fleet to do with the callback: a session, status=error, or a 400/413 before any SAML check. */
+export type PredictedOutcome = 'success' | 'error' | 'bad_request';
 
 /** What Fleet answered, read from its status, Location, page and cookies. */
 export type ActualOutcome =
@@ -63,6 +63,10 @@ export interface Attempt {
   client: { ip: string; userAgent: string | null };
   timings: { analyzeMs: number; upstreamMs: number | null; totalMs: number };
   bodyBytes: number;
+  /** how Fleet reads this request (src/fleet/callback-request.ts): the field it takes, or the 400/413 it answers first */
+  fleetRead: { outcome: 'read'; source: 'body' | 'query' | 'absent' } | { outcome: 'refused'; status: 400 | 413; reason: string };
+  /** sha256 (hex) of the SAMLResponse bytes Fleet decodes and samlscope judged; null when Fleet refuses the request first */
+  judgedSha256: string | null;
   /** the engine's full report (with the decoded XML); null when the body was never analysed (oversize) */
   report: AnalysisReport | null;
 }

@@ -38,7 +38,7 @@ export class EdgeError extends Error {
 
 const TLS_CODES = /CERT|SELF_SIGNED|ERR_TLS|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME|ALTNAME|ERR_SSL|EPROTO/i;
 
-/** Maps a transport failure talking to Fleet (undici / reply-from errors, with causes) to an EDGE code. */
+/** Maps a transport failure talking to Fleet (undici errors, with causes) to an EDGE code. */
 export function classifyUpstreamError(err: unknown): EdgeCode {
   const codes: string[] = [];
   let e: unknown = err;

@@ -1,9 +1,9 @@
-// What every forwarded request shares: the upstream connection pool (TLS verified), header rewriting both ways, EDGE errors.
+// What every forwarded request shares, pass-through and SSO alike: the upstream pool (TLS verified), the one header policy both ways, EDGE errors.
 import { Agent } from 'undici';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { forwardedFor, type TrustedProxies } from './client-ip.js';
-import { EDGE_ERRORS, classifyUpstreamError, renderEdge, type EdgeCode } from './edge-errors.js';
+import { EDGE_ERRORS, renderEdge, type EdgeCode } from './edge-errors.js';
 
 /** Timeouts in milliseconds; 0 means none. Fleet's live queries take ~100 s and uploads have no read deadline. */
 export const UPSTREAM_TIMEOUTS = {
@@ -22,7 +22,7 @@ export interface UpstreamTls {
   insecure?: boolean;
 }
 
-/** The pool to Fleet. TLS verification is explicit: reply-from's own default would accept any certificate. */
+/** The pool to Fleet. TLS verification is explicit (undici's connect options), never a library default. */
 export function createUpstreamAgent(tls: UpstreamTls): Agent {
   return new Agent({
     connect: {
@@ -38,57 +38,66 @@ export function createUpstreamAgent(tls: UpstreamTls): Agent {
   });
 }
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and ones undici refuses; never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect', 'proxy-authorization', 'proxy-authenticate'];
-
 export interface ForwardSettings {
   trusted: TrustedProxies;
   /** the scheme clients use to reach the proxy */
   scheme: 'http' | 'https';
 }
 
-/** Request headers for Fleet: the client's own, Host kept, hop-by-hop dropped, X-Forwarded-For / X-Real-IP set by us. */
-export function upstreamRequestHeaders(s: ForwardSettings, request: FastifyRequest, headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const raw = request.raw;
-  const fwd = forwardedFor(raw.socket.remoteAddress, raw.headers['x-forwarded-for'], s.trusted);
-  for (const h of HOP_BY_HOP) if (h in headers) delete headers[h];
-  if (raw.headers.host !== undefined) headers.host = raw.headers.host;
-  headers['x-forwarded-for'] = fwd.xff;
-  headers['x-real-ip'] = fwd.clientIp;
-  if (!fwd.peerTrusted) {
-    delete headers['true-client-ip'];
-    headers['x-forwarded-proto'] = s.scheme;
-  } else if (headers['x-forwarded-proto'] === undefined) {
-    headers['x-forwarded-proto'] = s.scheme;
-  }
-  return headers;
-}
+/** never forwarded (hop-by-hop, RFC 9110 §7.6.1; undici refuses some), or set by the proxy itself */
+export const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
+  'proxy-authorization', 'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip']);
+/** a websocket handshake keeps Connection / Upgrade / Sec-WebSocket-* (the tunnel is end to end) */
+export const DROP_WS = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'expect', 'proxy-authorization',
+  'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip', 'content-length']);
+export const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
 
-const WS_OWN = new Set(['host', 'connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions',
-  'sec-websocket-protocol', 'content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'expect']);
-
-/** Handshake headers for Fleet's websocket: the client's (Origin, Cookie, User-Agent ...) and the same forwarding headers. */
-export function upstreamWsHeaders(s: ForwardSettings, request: FastifyRequest): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(request.raw.headers)) {
-    if (v === undefined || WS_OWN.has(k)) continue;
-    out[k] = v;
+/**
+ * Request headers for Fleet as a flat [name, value, ...] list, in the client's order and spelling: hop-by-hop dropped,
+ * Host kept, X-Forwarded-For / X-Real-IP from the real peer (a client's own chain only via trusted proxies).
+ */
+export function forwardHeaderList(s: ForwardSettings, req: IncomingMessage, drop: ReadonlySet<string> = DROP_REQUEST): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let host: string | undefined;
+  let xff: string[] | undefined;
+  let proto: string | undefined;
+  let trueClientIp: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if (lower === 'true-client-ip') { (trueClientIp ??= []).push(name, raw[i + 1]); continue; }
+    if (lower === 'x-forwarded-proto') { proto ??= raw[i + 1]; continue; }
+    if (drop.has(lower)) {
+      if (lower === 'host') host ??= raw[i + 1];
+      else if (lower === 'x-forwarded-for') (xff ??= []).push(raw[i + 1]);
+      continue;
+    }
+    out.push(name, raw[i + 1]);
   }
-  if (request.raw.headers.host !== undefined) out.host = request.raw.headers.host;
-  const fwd = forwardedFor(request.raw.socket.remoteAddress, request.raw.headers['x-forwarded-for'], s.trusted);
-  out['x-forwarded-for'] = fwd.xff;
-  out['x-real-ip'] = fwd.clientIp;
-  if (!fwd.peerTrusted) { delete out['true-client-ip']; out['x-forwarded-proto'] = s.scheme; }
+  if (host !== undefined) out.push('host', host);
+  const fwd = forwardedFor(req.socket.remoteAddress, xff, s.trusted);
+  out.push('x-forwarded-for', fwd.xff, 'x-real-ip', fwd.clientIp);
+  if (fwd.peerTrusted) {
+    if (trueClientIp) out.push(...trueClientIp);
+    out.push('x-forwarded-proto', proto ?? s.scheme);
+  } else {
+    out.push('x-forwarded-proto', s.scheme);
+  }
   return out;
 }
 
-/** Fleet's response headers as they are, minus hop-by-hop ones Node sets itself. */
-export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  delete headers.connection;
-  delete headers['keep-alive'];
-  delete headers['proxy-connection'];
-  delete headers['transfer-encoding'];
+/** Fleet's response headers as they are, minus the hop-by-hop ones Node sets itself. */
+export function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  for (const h of DROP_RESPONSE) if (headers[h] !== undefined) delete headers[h];
   return headers;
+}
+
+/** undici refuses some request targets before connecting: those are the client's fault. */
+export function requestTargetProblem(err: unknown): EdgeCode | null {
+  const e = err as { code?: string; message?: string };
+  if (e?.code !== 'UND_ERR_INVALID_ARG') return null;
+  return /invalid characters|relative path|path must/i.test(e.message ?? '') ? 'EDGE_BAD_PATH' : 'EDGE_BAD_REQUEST';
 }
 
 /** Sends an EDGE error unless something was sent already (then the connection is cut so the client sees the failure). */
@@ -104,13 +113,6 @@ export function sendEdge(reply: FastifyReply, code: EdgeCode, extra: { findings?
   reply.removeHeader('location');
   if (extra.close) reply.header('connection', 'close');
   return reply.code(EDGE_ERRORS[code].status).header('content-type', r.contentType).header('cache-control', 'no-store').send(r.body);
-}
-
-/** reply-from's onError: a transport failure talking to Fleet becomes a 502/504 with an EDGE code. */
-export function onUpstreamError(reply: FastifyReply, { error }: { error: unknown }): void {
-  const code = classifyUpstreamError(error);
-  reply.request.log.warn({ err: error, edge: code }, 'upstream failed');
-  sendEdge(reply, code);
 }
 
 /** True when a request carries a body (Content-Length > 0 or any Transfer-Encoding). */

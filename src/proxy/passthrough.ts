@@ -4,9 +4,8 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { forwardedFor } from './client-ip.js';
 import { classifyUpstreamError, EDGE_ERRORS, renderEdge, type EdgeCode } from './edge-errors.js';
-import { hasRequestBody, type ForwardSettings, type UpstreamTls } from './forward.js';
+import { DROP_RESPONSE, DROP_WS, forwardHeaderList, hasRequestBody, requestTargetProblem, responseHeaders, type ForwardSettings, type UpstreamTls } from './forward.js';
 import { isAgentPath } from './paths.js';
 
 export interface PassthroughOptions extends ForwardSettings {
@@ -32,55 +31,6 @@ export interface Passthrough {
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'TRACE']);
-/** never forwarded (hop-by-hop, RFC 9110 §7.6.1; undici refuses some), or set by the proxy itself */
-const DROP_REQUEST = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect',
-  'proxy-authorization', 'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip']);
-/** a websocket handshake keeps Connection / Upgrade / Sec-WebSocket-* (the tunnel is end to end) */
-const DROP_WS = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'expect', 'proxy-authorization',
-  'proxy-authenticate', 'host', 'x-forwarded-for', 'x-real-ip', 'content-length']);
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding']);
-
-/**
- * Request headers for Fleet as a flat [name, value, ...] list, in the client's order and spelling: hop-by-hop dropped,
- * Host kept, X-Forwarded-For / X-Real-IP from the real peer (a client's own chain only via trusted proxies).
- */
-export function forwardHeaderList(s: ForwardSettings, req: IncomingMessage, drop: ReadonlySet<string> = DROP_REQUEST): string[] {
-  const raw = req.rawHeaders;
-  const out: string[] = [];
-  let host: string | undefined;
-  let xff: string[] | undefined;
-  let proto: string | undefined;
-  let trueClientIp: string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    const lower = name.toLowerCase();
-    if (lower === 'true-client-ip') { (trueClientIp ??= []).push(name, raw[i + 1]); continue; }
-    if (lower === 'x-forwarded-proto') { proto ??= raw[i + 1]; continue; }
-    if (drop.has(lower)) {
-      if (lower === 'host') host ??= raw[i + 1];
-      else if (lower === 'x-forwarded-for') (xff ??= []).push(raw[i + 1]);
-      continue;
-    }
-    out.push(name, raw[i + 1]);
-  }
-  if (host !== undefined) out.push('host', host);
-  const fwd = forwardedFor(req.socket.remoteAddress, xff, s.trusted);
-  out.push('x-forwarded-for', fwd.xff, 'x-real-ip', fwd.clientIp);
-  if (fwd.peerTrusted) {
-    if (trueClientIp) out.push(...trueClientIp);
-    out.push('x-forwarded-proto', proto ?? s.scheme);
-  } else {
-    out.push('x-forwarded-proto', s.scheme);
-  }
-  return out;
-}
-
-/** Fleet's response headers as they are, minus the hop-by-hop ones Node sets itself. */
-function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  for (const h of DROP_RESPONSE) if (headers[h] !== undefined) delete headers[h];
-  return headers;
-}
-
 function writeEdge(req: IncomingMessage, res: ServerResponse, code: EdgeCode, id: string, close = false): void {
   if (res.headersSent) { res.destroy(); return; }
   const r = renderEdge(code, id, req.headers.accept);
@@ -88,13 +38,6 @@ function writeEdge(req: IncomingMessage, res: ServerResponse, code: EdgeCode, id
   if (close) headers.connection = 'close';
   res.writeHead(EDGE_ERRORS[code].status, headers);
   res.end(req.method === 'HEAD' ? undefined : r.body);
-}
-
-/** undici refuses some request targets before connecting: those are the client's fault. */
-function requestTargetProblem(err: unknown): EdgeCode | null {
-  const e = err as { code?: string; message?: string };
-  if (e?.code !== 'UND_ERR_INVALID_ARG') return null;
-  return /invalid characters|relative path|path must/i.test(e.message ?? '') ? 'EDGE_BAD_PATH' : 'EDGE_BAD_REQUEST';
 }
 
 export function createPassthrough(o: PassthroughOptions): Passthrough {

@@ -1,10 +1,10 @@
 // SSO interception in its own encapsulated scope: record Fleet's AuthnRequest at initiate, judge the callback, forward or block, read Fleet's answer.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import replyFrom from '@fastify/reply-from';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { Agent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { analyzeResponse, authnRequestFromUrl, lintAuthnRequest } from '../saml/index.js';
 import { finding, hasErrors, type Finding } from '../saml/findings.js';
@@ -14,21 +14,24 @@ import type { ActualOutcome, Attempt, FleetAnswer, PredictedOutcome, RecordedAut
 import { boundedBodyParser, captureBounded, rejoin, type CapturedBody } from './body.js';
 import type { TrustedProxies } from './client-ip.js';
 import { forwardedFor } from './client-ip.js';
-import { clientResponseHeaders, onUpstreamError, sendEdge, upstreamRequestHeaders } from './forward.js';
+import { forwardHeaderList, hasRequestBody, requestTargetProblem, responseHeaders, sendEdge } from './forward.js';
+import { classifyUpstreamError } from './edge-errors.js';
+import { decideCallback } from './callback-decision.js';
+import { MAX_SSO_CALLBACK_BYTES, readCallbackRequest, type FleetCallbackRead } from '../fleet/callback-request.js';
 import { explainOutcome, readFleetAnswer } from './fleet-outcome.js';
 import type { MetadataSource } from './metadata-source.js';
-import { acceptedAudiences, acsUrlFor, SSO_ROUTES, SSO_SESSION_COOKIE, type SsoFlow } from '../fleet/index.js';
+import { acceptedAudiences, acsUrlFor, CLOCK_SKEW_SECONDS, SSO_CALLBACK_BODY_BYTES, SSO_ROUTES, SSO_SESSION_COOKIE, type SsoFlow } from '../fleet/index.js';
 import { StoreUnavailableError, type ProxyStore } from './store.js';
 
 export const SSO_LIMITS = {
-  /** Fleet refuses callback bodies over 1 MiB */
-  callbackBodyBytes: 1024 * 1024,
+  /** Fleet answers 413 to callback bodies over 256 KiB; the proxy reads no more than that (src/fleet/rules.ts) */
+  callbackBodyBytes: SSO_CALLBACK_BODY_BYTES,
   /** a callback body still arriving after this is a slow-body attack (browsers post a few KiB at once) */
   callbackBodyDeadlineMs: 30_000,
   /** Fleet's JSON and HTML answers read for analysis; larger ones pass through unread */
   fleetAnswerBytes: 1024 * 1024,
   /** Fleet's clock skew: replay cache entries live until NotOnOrAfter plus this */
-  skewMs: 180_000,
+  skewMs: CLOCK_SKEW_SECONDS * 1000,
   /** replay cache lifetime when an assertion carries no NotOnOrAfter */
   defaultAssertionLifetimeMs: 3_600_000,
 } as const;
@@ -105,15 +108,38 @@ interface UpstreamRes {
   stream: Readable;
 }
 
-/** Reads Fleet's answer bounded, sends exactly those bytes on to the client, returns the text for analysis ('' when too large). */
-async function relayAnswer(reply: FastifyReply, res: UpstreamRes): Promise<string> {
+/**
+ * Sends the request to Fleet as the client sent it: the request-target byte for byte (never rebuilt, so `/./`, `#` and
+ * an empty `?` reach Fleet as they came), headers by the one forwarding policy (forward.ts), and `body` as given.
+ */
+async function exchange(ctx: SsoContext, request: FastifyRequest, body: Buffer | Readable | null): Promise<UpstreamRes> {
+  const r = await ctx.agent.request({
+    origin: ctx.upstream.origin,
+    path: request.originalUrl,
+    method: (request.raw.method ?? 'POST') as Dispatcher.HttpMethod,
+    headers: forwardHeaderList(ctx, request.raw),
+    body,
+  });
+  return { statusCode: r.statusCode, headers: r.headers as UpstreamRes['headers'], stream: r.body };
+}
+
+/** Fleet's answer read bounded: the bytes to relay, and the text for analysis ('' when too large or undecodable). */
+async function readAnswer(res: UpstreamRes): Promise<{ relay: Buffer | Readable; text: string }> {
   const captured = await captureBounded(res.stream, SSO_LIMITS.fleetAnswerBytes, null);
-  if (captured.complete) {
-    reply.send(captured.bytes);
-    return decodeForReading(captured.bytes, res.headers['content-encoding']);
-  }
-  reply.send(rejoin(captured.head, captured.rest));
-  return '';
+  if (captured.complete) return { relay: captured.bytes, text: decodeForReading(captured.bytes, res.headers['content-encoding']) };
+  return { relay: rejoin(captured.head, captured.rest), text: '' };
+}
+
+function relay(reply: FastifyReply, res: UpstreamRes, body: Buffer | Readable): FastifyReply {
+  return reply.code(res.statusCode).headers(responseHeaders(res.headers)).send(body);
+}
+
+/** A transport failure talking to Fleet (or a target undici will not send verbatim) becomes an EDGE answer. */
+function upstreamFailed(reply: FastifyReply, err: unknown): FastifyReply {
+  const target = requestTargetProblem(err);
+  const code = target ?? classifyUpstreamError(err);
+  if (!target) reply.request.log.warn({ err, edge: code }, 'upstream failed');
+  return sendEdge(reply, code, { close: target === 'EDGE_BAD_REQUEST' });
 }
 
 function fleetSettings(ctx: SsoContext) {
@@ -125,40 +151,34 @@ function flowAcsUrl(ctx: SsoContext, flow: SsoFlow): string {
 }
 
 export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promise<void> {
-  await app.register(replyFrom, { base: ctx.upstream.origin, undici: ctx.agent as never, disableRequestLogging: true });
-  const rewriteRequestHeaders = upstreamRequestHeaders.bind(null, ctx);
-
-  // --- initiate: the request body streams through; Fleet's JSON answer is read for the AuthnRequest
+  // --- initiate: the request body streams through; Fleet's JSON answer is read, its AuthnRequest recorded, then relayed
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     for (const r of SSO_ROUTES.filter((x) => x.kind === 'initiate')) {
-      scope.post(ctx.urlPrefix + r.path, (request, reply) => {
-        reply.from(request.originalUrl, {
-          rewriteRequestHeaders: rewriteRequestHeaders as never,
-          rewriteHeaders: clientResponseHeaders as never,
-          onError: onUpstreamError as never,
-          onResponse: (_req, rep, res) => {
-            const up = res as unknown as UpstreamRes;
-            relayAnswer(rep as FastifyReply, up).then((text) => recordInitiate(ctx, request, r.flow, up, text), (err: Error) => {
-              request.log.warn({ err }, 'reading Fleet\'s SSO initiate answer failed');
-              rep.raw.destroy();
-            });
-          },
-        });
-        return reply;
+      scope.post(ctx.urlPrefix + r.path, async (request, reply) => {
+        const body = hasRequestBody(request.headers) ? ((request.body as Readable | undefined) ?? request.raw) : null;
+        let res: UpstreamRes;
+        try {
+          res = await exchange(ctx, request, body);
+        } catch (err) {
+          return upstreamFailed(reply, err);
+        }
+        const answer = await readAnswer(res);
+        // recorded before the browser has the IdP URL, so the callback can never arrive first
+        if (answer.text) await recordInitiate(ctx, request, r.flow, res, answer.text);
+        return relay(reply, res, answer.relay);
       });
     }
   });
 
-  // --- callback: the form body is captured bounded as a Buffer and forwarded byte for byte (or blocked)
+  // --- callback: the body is captured bounded as a Buffer and forwarded byte for byte (or blocked)
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     const parser = boundedBodyParser(SSO_LIMITS.callbackBodyBytes, ctx.callbackBodyDeadlineMs ?? SSO_LIMITS.callbackBodyDeadlineMs);
-    scope.addContentTypeParser('application/x-www-form-urlencoded', parser);
     scope.addContentTypeParser('*', parser);
     for (const r of SSO_ROUTES.filter((x) => x.kind === 'callback')) {
-      scope.post(ctx.urlPrefix + r.path, (request, reply) => handleCallback(ctx, r.flow, request, reply, rewriteRequestHeaders as never));
+      scope.post(ctx.urlPrefix + r.path, (request, reply) => handleCallback(ctx, r.flow, request, reply));
     }
   });
 }
@@ -194,148 +214,123 @@ async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: Ss
   }
 }
 
-/**
- * The raw (still escaped) first value of `name` in an urlencoded body, keys unescaped as Go's url.ParseQuery does
- * ('+' and %XX; a key it cannot unescape matches nothing). Linear, and only keys are decoded: a 1 MiB SAMLResponse
- * value is never copied or decoded here on the event loop.
- */
-export function rawFormField(body: Buffer | string, name: string): string | null {
-  const s = typeof body === 'string' ? body : body.toString('latin1');
-  for (let start = 0; start <= s.length;) {
-    let end = s.indexOf('&', start);
-    if (end === -1) end = s.length;
-    const eq = s.indexOf('=', start);
-    const keyEnd = eq === -1 || eq > end ? end : eq;
-    let key = s.slice(start, keyEnd);
-    if (key.includes('%') || key.includes('+')) {
-      try { key = decodeURIComponent(key.replace(/\+/g, ' ')); } catch { key = ''; }
-    }
-    if (key === name && keyEnd > start) return keyEnd === end ? '' : s.slice(keyEnd + 1, end);
-    start = end + 1;
-  }
-  return null;
-}
-
-/** The first value of a small field (RelayState), unescaped; null when absent or not unescapable. */
-function formField(body: Buffer | string, name: string): string | null {
-  const raw = rawFormField(body, name);
-  if (raw === null) return null;
-  try { return decodeURIComponent(raw.replace(/\+/g, ' ')); } catch { return null; }
-}
-
-/**
- * The message Fleet will read, as Go's Request.FormValue finds it: the urlencoded body's SAMLResponse, else the
- * query string's (a body of another type is not parsed at all). Judging only the body would let a SAMLResponse in
- * the query slip past enforce mode.
- */
-export function fleetsView(body: Buffer, contentType: string | string[] | undefined, url: string, latin1 = body.toString('latin1')): Buffer {
-  const type = (Array.isArray(contentType) ? contentType[0] : contentType ?? '').split(';')[0].trim().toLowerCase();
-  const isForm = type === 'application/x-www-form-urlencoded';
-  if (isForm && rawFormField(latin1, 'SAMLResponse') !== null) return body;
-  const q = url.indexOf('?');
-  const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
-  const fromQuery = query?.getAll('SAMLResponse') ?? [];
-  if (fromQuery.length === 0) return isForm ? body : Buffer.alloc(0);
-  const form = new URLSearchParams();
-  for (const v of fromQuery) form.append('SAMLResponse', v);
-  const relay = query?.get('RelayState');
-  if (relay !== null && relay !== undefined) form.append('RelayState', relay);
-  return Buffer.from(form.toString(), 'latin1');
+/** The finding for a request Fleet answers with 400/413 before any SAML check (src/fleet/callback-request.ts). */
+function refusalFinding(read: Extract<FleetCallbackRead, { outcome: 'refused' }>): Finding {
+  const evidence = { fleetStatus: read.status, detail: read.detail.slice(0, 200) };
+  if (read.reason === 'body_too_large') return finding('SAML_FLEET_BODY_TOO_LARGE', `Fleet answers HTTP 413: the callback body is over ${MAX_SSO_CALLBACK_BYTES} bytes.`, evidence);
+  if (read.reason === 'missing') return finding('SAML_DECODE_EMPTY', 'Fleet answers HTTP 400 "missing SAMLResponse": the request carries no SAMLResponse value Fleet reads.', evidence);
+  if (read.reason === 'base64') return finding('SAML_DECODE_BASE64_INVALID', `Fleet answers HTTP 400 "failed to decode SAMLResponse": ${read.detail.slice(0, 200)}.`, evidence);
+  return finding('SAML_FLEET_FORM_REFUSED', `Fleet answers HTTP 400 "failed to parse form": ${read.detail.slice(0, 200)}.`, evidence);
 }
 
 const SIGNATURE_TRUST = new Set(['SAML_SIG_INVALID', 'SAML_SIG_UNTRUSTED_KEY']);
 
-async function handleCallback(
-  ctx: SsoContext, flow: SsoFlow, request: FastifyRequest, reply: FastifyReply,
-  rewriteRequestHeaders: (req: FastifyRequest, h: Record<string, unknown>) => Record<string, unknown>,
-): Promise<FastifyReply> {
-  const t0 = performance.now();
+/** Everything samlscope concluded about one callback before deciding to forward or block it. */
+interface Judged {
+  read: FleetCallbackRead;
+  report: AnalysisReport | null;
+  proxyFindings: Finding[];
+  rec: RecordedAuthnRequest | null;
+  predicted: PredictedOutcome;
+  stateDown: boolean;
+  unavailable: boolean;
+}
+
+/** Judges the value Fleet will read, exactly those bytes: the request as Go parses it, then the engine, replay and session. */
+async function judgeCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRequest, captured: CapturedBody, cookieSid: string | null): Promise<Judged> {
   const now = ctx.now();
-  const captured = (request.body as CapturedBody | undefined) ?? { complete: true as const, bytes: Buffer.alloc(0) };
-  const acsUrl = flowAcsUrl(ctx, flow);
-  const cookieSid = cookieValue(request.headers.cookie, SSO_SESSION_COOKIE);
-  const peer = forwardedFor(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], ctx.trusted).clientIp;
-  const ua = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null;
-  const proxyFindings: Finding[] = [];
-  let report: AnalysisReport | null = null;
-  let rec: RecordedAuthnRequest | null = null;
-  let predicted: PredictedOutcome = 'error';
-  let bodyBytes = 0;
+  const read = readCallbackRequest({
+    method: request.raw.method ?? 'POST',
+    target: request.originalUrl,
+    contentType: firstHeader(request.headers['content-type']),
+    body: captured.complete ? captured.bytes : captured.head,
+    bodyOverCap: !captured.complete,
+  });
+  const j: Judged = { read, report: null, proxyFindings: [], rec: null, predicted: 'error', stateDown: false, unavailable: false };
+  let stateDownReason: string | null = null;
   // shared state (Redis) that does not answer: judged without it, a finding says so, enforce fails closed
-  let stateDown: string | null = null;
-  let unavailable: string | null = null;
   const stateful = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await call();
     } catch (err) {
       if (!(err instanceof StoreUnavailableError)) throw err;
-      stateDown ??= err.message;
+      stateDownReason ??= err.message;
       return fallback;
     }
   };
-
-  if (!captured.complete) {
-    const seen = captured.declaredLength ?? captured.head.length;
-    bodyBytes = seen;
-    proxyFindings.push(finding('SAML_DECODE_TOO_LARGE', `The callback body is larger than Fleet's 1 MiB limit (${captured.declaredLength !== null ? captured.declaredLength + ' bytes declared' : 'more than ' + SSO_LIMITS.callbackBodyBytes + ' bytes sent'}).`, { limit: SSO_LIMITS.callbackBodyBytes, declaredLength: captured.declaredLength }));
-  } else {
-    const bytes = captured.bytes;
-    bodyBytes = bytes.length;
-    // the body as latin1 once: both field look-ups scan it (a 1 MiB body costs a millisecond per conversion)
-    const text = bytes.toString('latin1');
-    if (cookieSid) rec = await stateful(() => ctx.store.takeAuthnRequest(cookieSid), null);
-    if (!rec && stateDown === null) {
-      const relay = formField(text, 'RelayState');
-      if (relay) rec = await stateful(() => ctx.store.takeAuthnRequest('relay:' + relay), null);
-    }
-    const input = fleetsView(bytes, request.headers['content-type'], request.originalUrl, text);
-    const analyze = (): Promise<AnalysisReport> => (ctx.analysis?.analyze ?? analyzeResponse)(input, {
-      metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl,
-      extraAudiences: acceptedAudiences(fleetSettings(ctx), flow),
-      now, requestId: rec?.request.id ?? undefined, allowIdpInitiated: ctx.allowIdpInitiated,
-    });
-    try {
-      report = await analyze();
-      if (report.findings.some((f) => SIGNATURE_TRUST.has(f.code)) && await ctx.metadata.refreshAfterSignatureFailure()) {
-        report = await analyze();
-      }
-    } catch (err) {
-      if (err instanceof AnalysisUnavailableError) {
-        // too busy, too slow or crashed: observe forwards it unjudged, enforce fails closed (EDGE_ANALYSIS_UNAVAILABLE)
-        unavailable = err.reason;
-        proxyFindings.push(finding('SAML_FLEET_ANALYSIS_UNAVAILABLE', `samlscope did not analyse this callback: ${err.message}.`, { reason: err.reason }));
-        request.log.warn({ reason: err.reason }, 'SAML analysis unavailable');
-      } else {
-        request.log.error({ err }, 'SAML analysis failed');
-      }
-      report = null;
-    }
-    if (report) {
-      const solicited = Boolean(report.response?.inResponseTo || report.assertion?.confirmationInResponseTo);
-      if (!rec && stateDown === null && (solicited || !ctx.allowIdpInitiated)) {
-        proxyFindings.push(finding('SAML_FLEET_SESSION_UNKNOWN', cookieSid
-          ? 'The SSO session cookie names no AuthnRequest samlscope recorded (expired, used already, or started elsewhere).'
-          : 'The callback carries no SSO session cookie.', { sessionCookie: cookieSid !== null }));
-      }
-      const a = report.assertion;
-      if (a?.id) {
-        const until = a.confirmationNotOnOrAfter ?? a.notOnOrAfter;
-        const t = until ? Date.parse(until) : NaN;
-        const expiresAt = new Date((Number.isNaN(t) ? now.getTime() + SSO_LIMITS.defaultAssertionLifetimeMs : t) + SSO_LIMITS.skewMs);
-        if (await stateful(() => ctx.store.seenAssertion(a.id as string, expiresAt), false)) {
-          proxyFindings.push(finding('SAML_REPLAY_DETECTED', `Assertion ${a.id.slice(0, 80)} was seen before and is still valid.`, { assertionId: a.id }));
-        }
-      }
-      if (stateDown !== null) {
-        proxyFindings.push(finding('SAML_REPLAY_STATE_UNAVAILABLE', 'samlscope\'s shared state did not answer: this callback was judged without its AuthnRequest and without the replay check.', { reason: stateDown }));
-      }
-      predicted = report.verdict === 'accept' && !(cookieSid === null && solicited && !ctx.allowIdpInitiated) ? 'success' : 'error';
-    }
+  if (read.outcome === 'refused') {
+    j.proxyFindings.push(refusalFinding(read));
+    j.predicted = 'bad_request';
+    return j;
   }
+  if (cookieSid) j.rec = await stateful(() => ctx.store.takeAuthnRequest(cookieSid), null);
+  if (!j.rec && stateDownReason === null && read.relayState) {
+    const relay = Buffer.from(read.relayState, 'latin1').toString('utf8');
+    j.rec = await stateful(() => ctx.store.takeAuthnRequest('relay:' + relay), null);
+  }
+  const rec = j.rec;
+  const analyze = (): Promise<AnalysisReport> => (ctx.analysis?.analyze ?? analyzeResponse)(read.decoded, {
+    input: 'fleet-bytes', metadata: ctx.metadata.current(), entityId: ctx.entityId, acsUrl: flowAcsUrl(ctx, flow),
+    extraAudiences: acceptedAudiences(fleetSettings(ctx), flow),
+    now, requestId: rec?.request.id ?? undefined, allowIdpInitiated: ctx.allowIdpInitiated,
+  });
+  try {
+    j.report = await analyze();
+    if (j.report.findings.some((f) => SIGNATURE_TRUST.has(f.code)) && await ctx.metadata.refreshAfterSignatureFailure()) {
+      j.report = await analyze();
+    }
+  } catch (err) {
+    if (!(err instanceof AnalysisUnavailableError)) throw err;
+    // too busy, too slow or crashed: observe forwards it unjudged, enforce fails closed (EDGE_ANALYSIS_UNAVAILABLE)
+    j.unavailable = true;
+    j.proxyFindings.push(finding('SAML_FLEET_ANALYSIS_UNAVAILABLE', `samlscope did not analyse this callback: ${err.message}.`, { reason: err.reason }));
+    request.log.warn({ reason: err.reason }, 'SAML analysis unavailable');
+  }
+  const report = j.report;
+  if (report) {
+    const solicited = Boolean(report.response?.inResponseTo || report.assertion?.confirmationInResponseTo);
+    if (!rec && stateDownReason === null && (solicited || !ctx.allowIdpInitiated)) {
+      j.proxyFindings.push(finding('SAML_FLEET_SESSION_UNKNOWN', cookieSid
+        ? 'The SSO session cookie names no AuthnRequest samlscope recorded (expired, used already, or started elsewhere).'
+        : 'The callback carries no SSO session cookie.', { sessionCookie: cookieSid !== null }));
+    }
+    const a = report.assertion;
+    if (a?.id) {
+      const until = a.confirmationNotOnOrAfter ?? a.notOnOrAfter;
+      const t = until ? Date.parse(until) : NaN;
+      const expiresAt = new Date((Number.isNaN(t) ? now.getTime() + SSO_LIMITS.defaultAssertionLifetimeMs : t) + SSO_LIMITS.skewMs);
+      if (await stateful(() => ctx.store.seenAssertion(a.id as string, expiresAt), false)) {
+        j.proxyFindings.push(finding('SAML_REPLAY_DETECTED', `Assertion ${a.id.slice(0, 80)} was seen before and is still valid.`, { assertionId: a.id }));
+      }
+    }
+    j.predicted = report.verdict === 'accept' && !(cookieSid === null && solicited && !ctx.allowIdpInitiated) ? 'success' : 'error';
+  }
+  if (stateDownReason !== null) {
+    j.stateDown = true;
+    j.proxyFindings.push(finding('SAML_REPLAY_STATE_UNAVAILABLE', 'samlscope\'s shared state did not answer: this callback was judged without its AuthnRequest and without the replay check.', { reason: stateDownReason }));
+  }
+  return j;
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function handleCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const t0 = performance.now();
+  const now = ctx.now();
+  const captured = (request.body as CapturedBody | undefined) ?? { complete: true as const, bytes: Buffer.alloc(0) };
+  const cookieSid = cookieValue(request.headers.cookie, SSO_SESSION_COOKIE);
+  const j = await judgeCallback(ctx, flow, request, captured, cookieSid);
+  const { read, report, proxyFindings, rec, predicted } = j;
+  const acsUrl = flowAcsUrl(ctx, flow);
   const analyzeMs = performance.now() - t0;
   const findings = [...(report?.findings ?? []), ...proxyFindings];
   const verdict: 'accept' | 'reject' = report && report.verdict === 'accept' && !hasErrors(proxyFindings) ? 'accept' : 'reject';
   const nameId = report?.subject?.nameId ?? null;
+  const bodyBytes = captured.complete ? captured.bytes.length : (captured.declaredLength ?? captured.head.length);
+  const peer = forwardedFor(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], ctx.trusted).clientIp;
+  const ua = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null;
 
   const finish = (actual: ActualOutcome, answer: FleetAnswer | null, action: 'forwarded' | 'blocked', upstreamMs: number | null) => {
     const extra = action === 'forwarded'
@@ -353,58 +348,48 @@ async function handleCallback(
       session: { cookie: cookieSid !== null, known: rec !== null, authnRequest: rec },
       client: { ip: peer, userAgent: ua },
       timings: { analyzeMs: round(analyzeMs), upstreamMs: upstreamMs === null ? null : round(upstreamMs), totalMs: round(performance.now() - t0) },
-      bodyBytes, report,
+      bodyBytes,
+      fleetRead: read.outcome === 'read' ? { outcome: 'read', source: read.source } : { outcome: 'refused', status: read.status, reason: read.reason },
+      judgedSha256: read.outcome === 'read' ? createHash('sha256').update(read.decoded).digest('hex') : null,
+      report,
     };
     void ctx.store.addAttempt(attempt).catch((err: Error) => request.log.error({ err }, 'storing the attempt failed'));
     ctx.onAttempt?.(attempt);
     logAttempt(ctx, attempt, captured);
   };
 
-  if (ctx.mode === 'enforce' && verdict === 'reject') {
+  const decision = decideCallback({
+    mode: ctx.mode, verdict, bodyOverCap: read.outcome === 'refused' && read.reason === 'body_too_large', analysisUnavailable: j.unavailable,
+    judged: report !== null || read.outcome === 'refused', stateDown: j.stateDown,
+    errorCodes: findings.filter((f) => f.severity === 'error').map((f) => f.code),
+  });
+  if (decision.action === 'block') {
     finish('blocked', null, 'blocked', null);
-    if (!captured.complete) return sendEdge(reply, 'EDGE_BODY_TOO_LARGE', { close: true, findings: ['SAML_DECODE_TOO_LARGE'] });
-    if (unavailable !== null) return sendEdge(reply, 'EDGE_ANALYSIS_UNAVAILABLE', { findings: ['SAML_FLEET_ANALYSIS_UNAVAILABLE'] });
-    if (!report) return sendEdge(reply, 'EDGE_INTERNAL');
-    const codes = findings.filter((f) => f.severity === 'error').map((f) => f.code);
-    return sendEdge(reply, 'EDGE_SSO_REJECTED', { findings: codes });
-  }
-  if (ctx.mode === 'enforce' && stateDown !== null) {
-    // replays cannot be ruled out: SSO callbacks fail closed while the state is away (all other traffic passes)
-    finish('blocked', null, 'blocked', null);
-    return sendEdge(reply, 'EDGE_STATE_UNAVAILABLE', { findings: ['SAML_REPLAY_STATE_UNAVAILABLE'] });
+    return sendEdge(reply, decision.edge, { findings: decision.findings, close: decision.close });
   }
 
   // forward the original bytes, whatever the verdict (observe) or because it passed (enforce)
   const t1 = performance.now();
-  const ct = request.headers['content-type'];
-  const fromOpts = {
-    rewriteRequestHeaders: rewriteRequestHeaders as never,
-    rewriteHeaders: clientResponseHeaders as never,
-    onError: (rep: FastifyReply, e: { error: unknown }) => {
-      finish('upstream_failed', null, 'forwarded', performance.now() - t1);
-      onUpstreamError(rep, e);
-    },
-    onResponse: (_req: FastifyRequest, rep: FastifyReply, res: unknown) => {
-      const up = res as UpstreamRes;
-      relayAnswer(rep as FastifyReply, up).then((text) => {
-        const { answer, actual } = readFleetAnswer(flow, up.statusCode, up.headers, text);
-        finish(actual, answer, 'forwarded', performance.now() - t1);
-      }, (err: Error) => {
-        request.log.warn({ err }, 'reading Fleet\'s callback answer failed');
-        finish('unknown', null, 'forwarded', performance.now() - t1);
-        rep.raw.destroy();
-      });
-    },
-  };
-  if (captured.complete && typeof ct === 'string' && ct !== '') {
-    reply.from(request.originalUrl, { ...fromOpts, body: captured.bytes, contentType: ct } as never);
-  } else {
-    // no Content-Type to keep, or over the limit: the same bytes as a stream, headers untouched
-    (request as { body: unknown }).body = captured.complete ? Readable.from([captured.bytes]) : rejoin(captured.head, captured.rest);
-    if (captured.complete && captured.bytes.length === 0) (request as { body: unknown }).body = undefined;
-    reply.from(request.originalUrl, fromOpts as never);
+  const body = captured.complete ? (captured.bytes.length > 0 || hasRequestBody(request.headers) ? captured.bytes : null) : rejoin(captured.head, captured.rest);
+  let res: UpstreamRes;
+  try {
+    res = await exchange(ctx, request, body);
+  } catch (err) {
+    finish('upstream_failed', null, 'forwarded', performance.now() - t1);
+    return upstreamFailed(reply, err);
   }
-  return reply;
+  let answer: { relay: Buffer | Readable; text: string };
+  try {
+    answer = await readAnswer(res);
+  } catch (err) {
+    request.log.warn({ err }, 'reading Fleet\'s callback answer failed');
+    finish('unknown', null, 'forwarded', performance.now() - t1);
+    reply.raw.destroy();
+    return reply;
+  }
+  const outcome = readFleetAnswer(flow, res.statusCode, res.headers, answer.text);
+  finish(outcome.actual, outcome.answer, 'forwarded', performance.now() - t1);
+  return relay(reply, res, answer.relay);
 }
 
 function round(ms: number): number {

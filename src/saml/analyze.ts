@@ -1,6 +1,6 @@
 // The analysis engine: one SAMLResponse + metadata + clock → findings and a verdict, mirroring Fleet ≥ 4.71 and beyond.
 import { AADSTS, extractAadsts } from './aadsts.js';
-import { decodeSamlInput } from './decode.js';
+import { decodeFleetBytes, decodeSamlInput } from './decode.js';
 import { finding, hasErrors, type Finding } from './findings.js';
 import { verifyEnvelopedSignature, type SignatureCheck } from './signature.js';
 import {
@@ -177,7 +177,7 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
   const maxAgeMs = (opts.maxIssueInstantAgeSeconds ?? DEFAULT_MAX_ISSUE_INSTANT_AGE_SECONDS) * 1000;
   const md = opts.metadata;
 
-  const decoded = decodeSamlInput(input, limits);
+  const decoded = opts.input === 'fleet-bytes' && typeof input !== 'string' ? decodeFleetBytes(input, limits) : decodeSamlInput(input, limits);
   if (!decoded.ok) return rejectReport(decoded.findings, opts, { inputKind: decoded.kind, relayState: decoded.relayState });
   const base = { xml: decoded.xml, inputKind: decoded.kind, relayState: decoded.relayState };
   const parsed = parseXmlSafely(decoded.xml, limits);

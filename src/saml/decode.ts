@@ -192,6 +192,14 @@ export function decodeSamlInput(input: string | Buffer, limits: XmlLimits): Deco
   return fromBase64(text, 'base64', null, limits);
 }
 
+/**
+ * The bytes Fleet base64-decoded from a callback's SAMLResponse field (src/fleet/callback-request.ts reads the request
+ * as Go does): judged as they are, with no sniffing for HAR, XML or form input, which only files given to `check` need.
+ */
+export function decodeFleetBytes(bytes: Buffer, limits: XmlLimits): DecodeResult {
+  return bytesToXml(bytes, 'base64', null, limits);
+}
+
 export type InflateResult = { ok: true; xml: string } | { ok: false; findings: Finding[] };
 
 /** Redirect binding: URL-decoded base64 of raw DEFLATE, inflated with an output bound. */

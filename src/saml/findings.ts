@@ -31,7 +31,7 @@ export const CATALOGUE = {
   SAML_DECODE_TOO_LARGE: {
     severity: 'error',
     title: 'SAML message larger than the allowed size',
-    remedy: 'Fleet refuses bodies over 1 MiB. Entra responses are a few KiB: remove group claims that emit hundreds of values (Attributes & Claims → groups claim → "Groups assigned to the application") or look for a tampered body.',
+    remedy: 'Fleet refuses SSO callback bodies over 256 KiB (HTTP 413, before any SAML check). Entra responses are a few KiB: remove group claims that emit hundreds of values (Attributes & Claims → groups claim → "Groups assigned to the application") or look for a tampered body.',
   },
   SAML_DECODE_NOT_XML: {
     severity: 'error',
@@ -523,6 +523,16 @@ export const CATALOGUE = {
     severity: 'warning',
     title: 'samlscope did not analyse this callback',
     remedy: 'The proxy\'s analysis workers were all busy with a full queue, the analysis ran over its time limit, or a worker crashed (the evidence names which). Observe mode forwarded the callback unjudged; enforce mode blocked it (EDGE_ANALYSIS_UNAVAILABLE) and the user can sign in again. A flood of callbacks is an attack or a misbehaving client: check the client addresses in the log; for real load raise --analysis-workers.',
+  },
+  SAML_FLEET_FORM_REFUSED: {
+    severity: 'error',
+    title: 'Fleet refuses the callback request before reading SAML',
+    remedy: 'Fleet parses the callback with Go\'s Request.ParseForm and answers HTTP 400 "failed to parse form" on any error: a Content-Type Go cannot parse, a ";" or a bad %-escape in the body or the query string. Entra posts a plain application/x-www-form-urlencoded form; something between the browser and Fleet is altering the request, or it was not sent by a browser.',
+  },
+  SAML_FLEET_BODY_TOO_LARGE: {
+    severity: 'error',
+    title: 'Callback body over Fleet\'s 256 KiB limit',
+    remedy: 'Fleet answers HTTP 413 to SSO callback bodies over 256 KiB (MaxSSOCallbackSize) before any SAML check. Entra responses are a few KiB: remove group claims that emit hundreds of values (Attributes & Claims → groups claim → "Groups assigned to the application") or look for a tampered body.',
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -47,6 +47,8 @@ export interface XmlLimits {
 export const DEFAULT_LIMITS: XmlLimits = { maxBytes: 1024 * 1024, maxDepth: 100, maxElements: 5000 };
 
 export interface AnalyzeOptions {
+  /** 'sniff' (default): a file's content, recognised as XML, base64, form body or HAR; 'fleet-bytes': the SAMLResponse bytes Fleet decoded */
+  input?: 'sniff' | 'fleet-bytes';
   metadata: IdpMetadata;
   /** Fleet's sso_settings.entity_id */
   entityId: string;
