@@ -111,12 +111,15 @@ function sniffBait(rng: Rng, evil: string, good: Buffer): string {
   }
 }
 
-/** Case `index` of the run seeded with `seed`. */
-export function generateCase(seed: number, index: number): CallbackCase {
+/**
+ * Case `index` of the run seeded with `seed`. `docs` are the two messages it hides in different places (default: two
+ * small distinct documents); `evil` is spelled the adversarial ways, `good` canonically.
+ */
+export function generateCase(seed: number, index: number, docs?: { good: Buffer; evil: Buffer }): CallbackCase {
   const rng = caseRng(seed, index);
   const labels: string[] = [];
-  const good = samlDoc(`g${index}`);
-  const evilDoc = samlDoc(`e${index}`);
+  const good = docs?.good ?? samlDoc(`g${index}`);
+  const evilDoc = docs?.evil ?? samlDoc(`e${index}`);
   const v = b64Variant(rng, evilDoc);
   labels.push(`b64:${v.label}`);
   const value = escapeVariant(rng, v.raw);
