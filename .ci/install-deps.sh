@@ -6,6 +6,7 @@ PACKAGES=(
   python3-pysaml2  # test/idp-interop.test.ts: pysaml2 as an SP
   chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
   redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts)
+  golang-go        # test/fleet-read-differential.test.ts, test/proxy-go-upstream.test.ts: Go's own parsers (test/go/fleetread)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -46,6 +46,7 @@ const rows: Row[] = [
   { rule: 'trailing semicolon is ignored', r: req({ contentType: `${FORM};`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'read', source: 'body' } },
   { rule: 'two trailing semicolons are an error', r: req({ contentType: `${FORM};;`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'refused', status: 400, reason: 'form_parse' } },
   { rule: 'equal duplicate parameters are allowed', r: req({ contentType: `${FORM}; charset=a; CHARSET=a`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'read', source: 'body' } },
+  { rule: 'equal duplicate parameters are an error in Go 1.19', r: req({ contentType: `${FORM}; charset=a; CHARSET=a`, bodyText: `SAMLResponse=${ENC}` }), opts: { equalDuplicateParams: false }, want: { outcome: 'refused', status: 400, reason: 'form_parse' } },
   { rule: 'unequal duplicate parameters are an error', r: req({ contentType: `${FORM}; charset=a; charset=b`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'refused', status: 400, reason: 'form_parse' } },
   { rule: 'quoted parameter value', r: req({ contentType: `${FORM}; a="x;y\\"z"`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'read', source: 'body' } },
   { rule: 'unterminated quoted value is an error', r: req({ contentType: `${FORM}; a="x`, bodyText: `SAMLResponse=${ENC}` }), want: { outcome: 'refused', status: 400, reason: 'form_parse' } },

@@ -43,8 +43,9 @@
 //   'İ' U+0130 lowercases to 'i', the Kelvin sign U+212A to 'k'; NBSP, NEL and the other Unicode spaces are trimmed);
 //   checkMediaTypeDisposition: token ['/' token], nothing else (a type without '/' is accepted); parameters:
 //   consumeMediaParam ';' token '=' (token | quoted-string), Unicode spaces skipped around each part, names lowercased; a
-//   duplicate name with a different value is an error ("mime: duplicate parameter name", mediatype ""), an equal one is
-//   not; a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
+//   duplicate name is an error ("mime: duplicate parameter name", mediatype ""): in current Go only when the values
+//   differ ("we allow them if they are equal"), in Go 1.19 always (found by the differential test; `equalDuplicateParams:
+//   false` gives 1.19's reading); a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
 //   backslash escapes only a tspecial, CR or LF inside ends the parse, an unterminated one is an error.
 // - net/url/url.go ParseQuery/parseQuery: split on '&'; a pair containing ';' is an error ("invalid semicolon separator
 //   in query"); empty pairs are skipped; key and value are cut at the first '='; QueryUnescape both ('+' → space, %XX →
@@ -87,9 +88,12 @@ export type FleetCallbackRead =
       /** FormValue("RelayState") as latin1 bytes, null when absent */
       relayState: string | null };
 
+/** Where Go versions differ; the defaults are the Go current Fleet builds with (1.25.x). */
 export interface ReadOptions {
   /** url.ParseQuery's parameter limit: 10000 in the Go current Fleet builds with; 0 = none (Go before 1.24.12/1.25.6) */
   maxQueryParams?: number;
+  /** mime.ParseMediaType accepts a repeated parameter with an equal value (current Go: true; Go 1.19: false) */
+  equalDuplicateParams?: boolean;
 }
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -200,7 +204,7 @@ export interface MediaType {
 }
 
 /** mime.ParseMediaType, answering only the media type and the error. */
-export function parseMediaTypeGo(v: string): MediaType {
+export function parseMediaTypeGo(v: string, equalDuplicateParams = true): MediaType {
   const semi = v.indexOf(';');
   const baseEnd = semi === -1 ? v.length : semi;
   // mediatype = strings.TrimSpace(strings.ToLower(base)), as runes: ASCII codes, -1 for a non-ASCII rune, -2 for a space
@@ -245,7 +249,7 @@ export function parseMediaTypeGo(v: string): MediaType {
       return { type, error: 'mime: invalid media parameter' };
     }
     const prev = seen.get(param.key);
-    if (prev !== undefined && prev !== param.value) return { type: '', error: 'mime: duplicate parameter name' };
+    if (prev !== undefined && (prev !== param.value || !equalDuplicateParams)) return { type: '', error: 'mime: duplicate parameter name' };
     seen.set(param.key, param.value);
     p = param.rest;
   }
@@ -455,7 +459,7 @@ export function readCallbackRequest(req: CallbackRequest, opts: ReadOptions = {}
   // ParseForm: only POST, PUT and PATCH bodies are parsed
   if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
     const ct = req.contentType === undefined || req.contentType === '' ? 'application/octet-stream' : req.contentType;
-    const media = parseMediaTypeGo(ct);
+    const media = parseMediaTypeGo(ct, opts.equalDuplicateParams ?? true);
     if (media.error !== null) firstError = refused(400, 'form_parse', media.error);
     if (media.type === FORM_TYPE) {
       if (req.bodyOverCap || req.body.length > MAX_SSO_CALLBACK_BYTES) {
