@@ -166,7 +166,7 @@ t.test('token access: 401 without, bearer, login cookie, open health and metrics
     id: 'a1', time: new Date().toISOString(), flow: 'sso', mode: 'observe', verdict: 'reject', findings: [], action: 'forwarded',
     fleet: { predicted: 'error', actual: 'error', answer: null }, nameId: 'bob@contoso.example',
     session: { cookie: false, known: false, authnRequest: null }, client: { ip: '127.0.0.1', userAgent: 'ua' },
-    timings: { analyzeMs: 1, upstreamMs: 1, totalMs: 2 }, bodyBytes: 1, fleetRead: { outcome: 'read', source: 'body' }, judgedSha256: null, report: null,
+    timings: { analyzeMs: 1, upstreamMs: 1, totalMs: 2 }, bodyBytes: 1, outcome: 'fleet_rejected', fleetStatus: 'error', fleetRead: { outcome: 'read', source: 'body' }, judgedSha256: null, report: null,
   });
 
   for (const path of ['/', '/attempts/a1', '/attempts/a1/export', '/metadata', '/settings', '/api/attempts', '/api/attempts/a1', '/attempts/a1/response.xml', '/%2F', '/healthz/../']) {

@@ -88,7 +88,7 @@ t.test('observe mode', async (t) => {
     const list = await request(proxy.adminUrl + '/api/attempts');
     const items = (await list.body.json()) as AttemptSummary[];
     t.ok(items.length >= 4);
-    for (const it of items) t.same(Object.keys(it).sort(), ['findings', 'fleet', 'id', 'nameId', 'time', 'verdict']);
+    for (const it of items) t.same(Object.keys(it).sort(), ['findings', 'fleet', 'fleetStatus', 'id', 'nameId', 'outcome', 'time', 'verdict']);
     t.ok(items.every((it, i) => i === 0 || items[i - 1].time >= it.time), 'newest first');
     t.same(Object.keys(items[0].fleet).sort(), ['actual', 'predicted']);
     const one = await request(`${proxy.adminUrl}/api/attempts/${items[items.length - 1].id}`);
@@ -254,4 +254,40 @@ t.test('race: the AuthnRequest is recorded before Fleet\'s initiate answer reach
   t.equal(((await r.body.json()) as { url: string }).url, ar.url, 'Fleet\'s answer relayed unchanged');
   t.same(events, ['recorded', 'answered'], 'recorded first');
   t.equal((await store.takeAuthnRequest('sess-1'))?.request.id, ar.id);
+});
+
+t.test('a login that never comes back: no_idp_response with SAML_IDP_NO_RESPONSE and ranked causes; one that does is never also reported', async (t) => {
+  // the proxy's own clock, moved past the login timeout by hand (no waiting)
+  let skewMs = 0;
+  const { proxy } = await setup(t, 'observe', { loginTimeoutMs: 60_000, now: () => new Date(Date.now() + skewMs) });
+  // bob's browser stops at Entra's error page: an initiate, and no callback
+  const init = await request(proxy.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  t.equal(init.statusCode, 200);
+  const requestId = /ID="([^"]+)"/.exec((await import('node:zlib')).inflateRawSync(Buffer.from(new URL(((await init.body.json()) as { url: string }).url).searchParams.get('SAMLRequest') as string, 'base64')).toString())?.[1];
+  // alice signs in
+  const { cookie, body } = await manualFlow(proxy.url, 'alice@contoso.example');
+  t.equal((await postCallback(proxy.url, body, cookie, 'text/html')).status, 200);
+  t.equal(await proxy.sweepUnanswered(), 0, 'nothing is overdue before the timeout');
+  skewMs = 61_000;
+  t.equal(await proxy.sweepUnanswered(), 1, 'one login is overdue: bob\'s');
+  t.equal(await proxy.sweepUnanswered(), 0, 'and it is reported once');
+  const all = await proxy.store.listAttempts(10);
+  const none = all.filter((a) => a.outcome === 'no_idp_response');
+  t.equal(none.length, 1);
+  t.match(none[0], { verdict: null, action: 'none', session: { authnRequest: { request: { id: requestId } } }, findings: [{ code: 'SAML_IDP_NO_RESPONSE' }] });
+  const causes = none[0].findings[0].evidence?.likelyCauses as { aadsts: string }[];
+  t.ok(causes.some((c) => c.aadsts === '50105'), 'assignment is among the likely causes');
+  t.match(all.find((a) => a.nameId === 'alice@contoso.example'), { outcome: 'signed_in' }, 'alice: signed_in, not reported as no response');
+  const metrics = await (await request(proxy.adminUrl + '/metrics')).body.text();
+  t.match(metrics, /^samlscope_attempts_total\{outcome="no_idp_response",flow="sso"\} 1$/m);
+  t.match(metrics, /^samlscope_attempts_total\{outcome="signed_in",flow="sso"\} 1$/m);
+});
+
+t.test('an AuthnRequest Issuer that is not the entity ID ranks AADSTS700016 first', async (t) => {
+  const { rankNoResponseCauses } = await import('../src/proxy/no-response.js');
+  const { finding } = await import('../src/saml/findings.js');
+  const rec = { request: { id: 'id-1', issuer: 'other', acsUrl: 'https://x/cb', nameIdPolicyFormat: 'urn:x:bogus', isPassive: false }, findings: [finding('SAML_FLEET_AUTHN_ISSUER_MISMATCH', 'x')], flow: 'sso', relayState: null, recordedAt: new Date().toISOString(), initiateRequestId: 'r' };
+  const codes = rankNoResponseCauses(rec as never).map((c) => c.aadsts);
+  t.same(codes.slice(0, 2), ['700016', '900236']);
+  t.same(codes.slice(2), ['50105', '53003', '50034', '50020'], 'then what only Entra can show');
 });

@@ -14,7 +14,7 @@ const attempt = (id: string, time: string, xmlBytes = 10): Attempt => ({
   id, time, flow: 'sso', mode: 'observe', verdict: 'accept', findings: [{ code: 'SAML_REPLAY_DETECTED', severity: 'error', title: 't', message: 'm', remedy: 'r' }],
   fleet: { predicted: 'success', actual: 'success', answer: null }, action: 'forwarded', nameId: 'alice@contoso.example',
   session: { cookie: true, known: true, authnRequest: rec('id-' + id) }, client: { ip: '127.0.0.1', userAgent: null },
-  timings: { analyzeMs: 1, upstreamMs: 1, totalMs: 2 }, bodyBytes: 1, fleetRead: { outcome: 'read', source: 'body' }, judgedSha256: null,
+  timings: { analyzeMs: 1, upstreamMs: 1, totalMs: 2 }, bodyBytes: 1, outcome: 'fleet_rejected', fleetStatus: 'error', fleetRead: { outcome: 'read', source: 'body' }, judgedSha256: null,
   report: { xml: 'x'.repeat(xmlBytes) } as Attempt['report'],
 } as Attempt);
 

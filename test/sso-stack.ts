@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function setup(t: Test, mode: 'observe' | 'enforce', extra: { maskNameId?: boolean; redisUrl?: string; callbackBodyDeadlineMs?: number; analysisWorkers?: number; analysisPool?: ProxyOptions['analysisPool'] } = {}) {
+export async function setup(t: Test, mode: 'observe' | 'enforce', extra: Pick<ProxyOptions, 'maskNameId' | 'redisUrl' | 'callbackBodyDeadlineMs' | 'analysisWorkers' | 'analysisPool' | 'loginTimeoutMs' | 'now'> = {}) {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const sim = await startFleetSim({

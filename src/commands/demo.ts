@@ -63,6 +63,7 @@ export const demoCommand: CommandDef = {
     'state-dir': { type: 'string', value: 'DIR', description: 'where the TLS cert and the mock IdP keys are kept (default $XDG_STATE_HOME/samlscope/demo or ~/.samlscope/demo)' },
     port: { type: 'string', value: 'N', description: `the proxy's port, default ${DEFAULT_DEMO_PORTS.proxy} (0: any free port; a taken port falls back to a free one)` },
     'random-ports': { type: 'boolean', description: 'use free ports for everything (several demos at once)' },
+    'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login with no callback after this (bob: Entra stops at AADSTS50105) is recorded as no_idp_response', default: '300' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'log level on standard error (trace, debug, info, warn, error, silent)', default: 'warn' },
   },
   async run(args, io) {
@@ -71,6 +72,7 @@ export const demoCommand: CommandDef = {
     const mode = o.str('mode') ?? 'observe';
     if (mode !== 'observe' && mode !== 'enforce') o.problems.push(`--mode: observe or enforce, got "${mode}"`);
     const port = o.int('port', 0, 65535);
+    const loginTimeout = o.int('login-timeout', 1, 900) ?? 300;
     const level = o.str('log-level') ?? 'warn';
     if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) o.problems.push(`--log-level: one of trace, debug, info, warn, error, silent; got "${level}"`);
     o.check();
@@ -80,6 +82,7 @@ export const demoCommand: CommandDef = {
     const demo = await startDemo({
       stateDir,
       mode: mode as 'observe' | 'enforce',
+      loginTimeoutMs: loginTimeout * 1000,
       proxyPort: port,
       randomPorts: o.bool('random-ports'),
       logger,

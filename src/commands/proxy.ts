@@ -1,13 +1,14 @@
 // `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
 import pino from 'pino';
 import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluster, workerRole } from '../proxy/workers.js';
+import { SSO_SESSION_VALIDITY_SECONDS } from '../fleet/index.js';
 import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
 
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--login-timeout SECONDS] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -32,6 +33,7 @@ export const proxyCommand: CommandDef = {
     'redis-prefix': { type: 'string', value: 'P', description: 'key prefix in Redis', default: 'samlscope:' },
     'analysis-workers': { type: 'string', value: 'N', description: 'worker threads that analyse SSO callbacks off the event loop; 0 analyses on the main thread', default: '1' },
     workers: { type: 'string', value: 'N', description: 'processes sharing the listening port (node:cluster); worker 1 runs the admin listener; above 1 needs --redis-url in enforce mode (see docs/proxy.md)', default: '1' },
+    'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login Fleet started with no callback after this is recorded as no_idp_response (at most Fleet\'s 900 s SSO session)', default: '300' },
     'shutdown-grace': { type: 'string', value: 'SECONDS', description: 'on SIGTERM: stop accepting, let in-flight requests finish this long, close websockets (1001), exit 0', default: '30' },
   },
   async run(args, io) {
@@ -55,6 +57,7 @@ export const proxyCommand: CommandDef = {
       }
     }
     const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
+    const loginTimeoutS = o.int('login-timeout', 1, SSO_SESSION_VALIDITY_SECONDS) ?? 300;
     const analysisWorkers = o.int('analysis-workers', 0, 64) ?? 1;
     const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
     const opts: ProxyOptions = {
@@ -68,6 +71,7 @@ export const proxyCommand: CommandDef = {
       publicUrl: publicUrl?.toString().replace(/\/$/, '') ?? '',
       urlPrefix: o.str('url-prefix') ?? '',
       fleetVersion: o.fleetVersion(),
+      loginTimeoutMs: loginTimeoutS * 1000,
       mode: mode as ProxyOptions['mode'],
       allowIdpInitiated: o.bool('allow-idp-initiated'),
       adminListen: adminListen ?? { host: '127.0.0.1', port: 9090 },

@@ -30,6 +30,8 @@ export interface DemoOptions {
   /** every port 0 (tests, several demos at once) */
   randomPorts?: boolean;
   mode?: ProxyMode;
+  /** a login with no callback after this becomes a no_idp_response attempt (default: the proxy's 5 min) */
+  loginTimeoutMs?: number;
   logger?: Logger;
   /** called with every SSO attempt the proxy records (after Fleet answered) */
   onAttempt?: (a: Attempt) => void;
@@ -73,6 +75,10 @@ class NotifyingStore implements ProxyStore {
   recordAuthnRequest: ProxyStore['recordAuthnRequest'] = (s, r, t) => this.inner.recordAuthnRequest(s, r, t);
   takeAuthnRequest: ProxyStore['takeAuthnRequest'] = (s) => this.inner.takeAuthnRequest(s);
   seenAssertion: ProxyStore['seenAssertion'] = (id, e) => this.inner.seenAssertion(id, e);
+  expectCallback: ProxyStore['expectCallback'] = (r, d) => this.inner.expectCallback(r, d);
+  callbackArrived: ProxyStore['callbackArrived'] = (id) => this.inner.callbackArrived(id);
+  claimUnanswered: ProxyStore['claimUnanswered'] = (n, l) => this.inner.claimUnanswered(n, l);
+  updateAttempt: ProxyStore['updateAttempt'] = (a) => this.inner.updateAttempt(a);
   listAttempts: ProxyStore['listAttempts'] = (l) => this.inner.listAttempts(l);
   getAttempt: ProxyStore['getAttempt'] = (id) => this.inner.getAttempt(id);
   health: ProxyStore['health'] = () => this.inner.health();
@@ -151,6 +157,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       store,
       logger: log?.child({ component: 'proxy' }),
       quietAgentLogs: true,
+      loginTimeoutMs: opts.loginTimeoutMs,
     }));
     closers.push(() => proxy.close());
     idp.addReplyUrls([proxy.acsUrl]);

@@ -24,6 +24,10 @@ const DAY_MS = 86_400_000;
 export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; store?: ProxyStore }): ProxyMetrics {
   const registry = new Registry();
   const now = o.now ?? (() => new Date());
+  const logins = new Counter({
+    name: 'samlscope_attempts_total', help: 'Logins by outcome (signed_in, fleet_rejected, saml_rejected, blocked, no_idp_response) and flow',
+    labelNames: ['outcome', 'flow'] as const, registers: [registry],
+  });
   const attempts = new Counter({
     name: 'samlscope_sso_attempts_total', help: 'SSO callbacks judged, by samlscope verdict, Fleet\'s actual outcome and flow',
     labelNames: ['verdict', 'fleet_outcome', 'flow'] as const, registers: [registry],
@@ -87,8 +91,10 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     registry,
     contentType: registry.contentType,
     attempt(a) {
-      attempts.labels(a.verdict, a.fleet.actual, a.flow).inc();
+      logins.labels(a.outcome, a.flow).inc();
       for (const f of a.findings) findings.labels(f.code, f.severity).inc();
+      if (a.verdict === null) return; // no callback came: nothing was judged
+      attempts.labels(a.verdict, a.fleet.actual, a.flow).inc();
       analysis.observe(a.timings.analyzeMs / 1000);
       if (a.timings.upstreamMs !== null) upstream.labels('sso_callback').observe(a.timings.upstreamMs / 1000);
     },

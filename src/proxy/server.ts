@@ -13,8 +13,9 @@ import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
 import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
 import { createPassthrough } from './passthrough.js';
 import { isAgentPath, makeSsoClassifier } from './paths.js';
-import { acsUrlFor, normalizePrefix, parseFleetVersion } from '../fleet/index.js';
-import { registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
+import { acsUrlFor, normalizePrefix, parseFleetVersion, SSO_SESSION_VALIDITY_SECONDS } from '../fleet/index.js';
+import { startUnansweredSweep } from './no-response.js';
+import { logAttempt, registerSso, SSO_LIMITS, type SsoContext } from './sso.js';
 import { MemoryStore, type ProxyStore } from './store.js';
 import { openRedisStore } from './store-redis.js';
 import { prepareShutdown } from './shutdown.js';
@@ -84,11 +85,16 @@ export interface ProxyOptions {
   metadataRefreshIntervalMs?: number;
   /** Fleet's SSO session validity (default 15 min) */
   ssoSessionTtlMs?: number;
+  /** a started login without a callback after this becomes a no_idp_response attempt (default 5 min, at most ssoSessionTtlMs) */
+  loginTimeoutMs?: number;
   /** worker threads that analyse SSO callbacks off the event loop (default 1); 0 analyses in-process */
   analysisWorkers?: number;
   /** the analysis pool's queue bound, per-job timeout and (tests) worker script; see analysis-pool.ts */
   analysisPool?: Omit<AnalysisPoolOptions, 'workers' | 'onReplace'>;
 }
+
+/** How long a started login may wait for its callback by default (Fleet's SSO session lasts 15 min). */
+export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
 /** How long a client may take to send its request headers: far above any real client, far below Node's 60 s + 30 s check. */
 export const HEADERS_TIMEOUT_MS = 30_000;
@@ -112,6 +118,8 @@ export interface ProxyHandle {
   store: ProxyStore;
   metadata: MetadataSource;
   timeouts: ProxyTimeouts;
+  /** looks for logins without a callback now (the proxy also does so on a timer) and returns how many it recorded */
+  sweepUnanswered(): Promise<number>;
   /** graceMs > 0: stop accepting, let in-flight requests finish (up to graceMs), close websockets with 1001, then close */
   close(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -144,6 +152,8 @@ export function checkProxyOptions(o: ProxyOptions): string[] {
       problems.push(`publicUrl: not a URL: "${o.publicUrl}"`);
     }
   }
+  const sessionTtl = o.ssoSessionTtlMs ?? SSO_SESSION_VALIDITY_SECONDS * 1000;
+  if (o.loginTimeoutMs !== undefined && !(o.loginTimeoutMs > 0 && o.loginTimeoutMs <= sessionTtl)) problems.push(`loginTimeoutMs: more than 0 and at most Fleet's SSO session validity (${sessionTtl} ms), got ${o.loginTimeoutMs}`);
   if (o.fleetVersion !== undefined && !parseFleetVersion(o.fleetVersion)) problems.push(`fleetVersion: a Fleet release like 4.89.0, got "${o.fleetVersion}"`);
   if (o.upstreamCa && o.upstreamInsecure) problems.push('upstreamCa and upstreamInsecure exclude each other');
   if (o.analysisWorkers !== undefined && !(Number.isInteger(o.analysisWorkers) && o.analysisWorkers >= 0)) problems.push(`analysisWorkers: a whole number ≥ 0, got ${o.analysisWorkers}`);
@@ -239,7 +249,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     allowIdpInitiated: o.allowIdpInitiated ?? false,
     logSaml: o.logSaml ?? false,
     maskNameId: o.maskNameId ?? false,
-    sessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
+    sessionTtlMs: o.ssoSessionTtlMs ?? SSO_SESSION_VALIDITY_SECONDS * 1000,
+    loginTimeoutMs: o.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     log,
     onAttempt: metrics ? (a) => metrics.attempt(a) : undefined,
     analysis: createAnalysisPool({
@@ -273,6 +284,12 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   }
   const server = app.server as Server;
   const shutdown = prepareShutdown(server);
+  // logins that never came back (the IdP stopped them): found by a sweep, reported once across instances
+  const sweep = startUnansweredSweep({
+    store, now, mode, timeoutMs: sso.loginTimeoutMs, intervalMs: Math.max(200, Math.min(5_000, Math.floor(sso.loginTimeoutMs / 4))), nextId,
+    onAttempt: (a) => { metrics?.attempt(a); logAttempt(sso, a, null); },
+    onError: (err) => log?.warn({ err }, 'looking for logins without a callback failed'),
+  });
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
   const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
@@ -285,6 +302,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     acsUrl,
     store,
     metadata,
+    sweepUnanswered: () => sweep.run(),
     timeouts: {
       serverRequestMs: server.requestTimeout,
       serverSocketMs: server.timeout,
@@ -302,6 +320,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
         const r = await shutdown.drain(opts.graceMs);
         log?.info({ event: 'proxy.drained', ...r }, r.forced ? 'grace period over: remaining connections cut' : 'all connections finished');
       }
+      sweep.stop();
       metadata.close();
       await admin?.close();
       pass.close();

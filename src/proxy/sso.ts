@@ -10,7 +10,7 @@ import { analyzeResponse, authnRequestFromUrl, lintAuthnRequest } from '../saml/
 import { finding, hasErrors, type Finding } from '../saml/findings.js';
 import type { AnalysisReport } from '../saml/types.js';
 import { AnalysisUnavailableError, type AnalysisPool } from './analysis-pool.js';
-import type { ActualOutcome, Attempt, FleetAnswer, PredictedOutcome, RecordedAuthnRequest } from './attempt.js';
+import { outcomeOf, type ActualOutcome, type Attempt, type FleetAnswer, type PredictedOutcome, type RecordedAuthnRequest } from './attempt.js';
 import { boundedBodyParser, captureBounded, rejoin, type CapturedBody } from './body.js';
 import type { TrustedProxies } from './client-ip.js';
 import { forwardedFor } from './client-ip.js';
@@ -56,6 +56,8 @@ export interface SsoContext {
   logSaml: boolean;
   maskNameId: boolean;
   sessionTtlMs: number;
+  /** how long a started login may wait for its callback before it is a no_idp_response attempt (≤ sessionTtlMs) */
+  loginTimeoutMs: number;
   log?: Logger;
   /** runs the analysis (a worker pool, see analysis-pool.ts); default: in-process */
   analysis?: AnalysisPool;
@@ -158,6 +160,7 @@ export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promis
     for (const r of SSO_ROUTES.filter((x) => x.kind === 'initiate')) {
       scope.post(ctx.urlPrefix + r.path, async (request, reply) => {
         const body = hasRequestBody(request.headers) ? ((request.body as Readable | undefined) ?? request.raw) : null;
+        const client = clientOf(ctx, request);
         let res: UpstreamRes;
         try {
           res = await exchange(ctx, request, body);
@@ -166,7 +169,7 @@ export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promis
         }
         const answer = await readAnswer(res);
         // recorded before the browser has the IdP URL, so the callback can never arrive first
-        if (answer.text) await recordInitiate(ctx, request, r.flow, res, answer.text);
+        if (answer.text) await recordInitiate(ctx, request, r.flow, res, answer.text, client);
         return relay(reply, res, answer.relay);
       });
     }
@@ -183,7 +186,7 @@ export async function registerSso(app: FastifyInstance, ctx: SsoContext): Promis
   });
 }
 
-async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: SsoFlow, res: UpstreamRes, text: string): Promise<void> {
+async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: SsoFlow, res: UpstreamRes, text: string, client: RecordedAuthnRequest['client']): Promise<void> {
   try {
     if (res.statusCode !== 200 || !text) return;
     let url: unknown;
@@ -194,13 +197,16 @@ async function recordInitiate(ctx: SsoContext, request: FastifyRequest, flow: Ss
     const findings: Finding[] = [...decoded.findings];
     if (decoded.request) {
       findings.push(...lintAuthnRequest(decoded.request, { entityId: ctx.entityId, acsUrl: flowAcsUrl(ctx, flow), metadata: ctx.metadata.current() }));
+      const now = ctx.now();
       const rec: RecordedAuthnRequest = {
         request: decoded.request, findings, flow, relayState: decoded.relayState,
-        recordedAt: ctx.now().toISOString(), initiateRequestId: String(request.id),
+        recordedAt: now.toISOString(), initiateRequestId: String(request.id), client,
       };
       if (sessionId) await ctx.store.recordAuthnRequest(sessionId, rec, ctx.sessionTtlMs);
       // Fleet before the session cookie kept the session id in RelayState
       if (decoded.relayState) await ctx.store.recordAuthnRequest('relay:' + decoded.relayState, rec, ctx.sessionTtlMs);
+      // a callback is expected: without one before the login timeout, the login becomes a no_idp_response attempt
+      await ctx.store.expectCallback(rec, new Date(now.getTime() + ctx.loginTimeoutMs));
     }
     const line = {
       event: 'sso.initiate', reqId: request.id, flow, authnRequestId: decoded.request?.id ?? null,
@@ -312,6 +318,18 @@ async function judgeCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyReq
   return j;
 }
 
+/** Who sent a request: the client address by the forwarding policy, and the User-Agent. */
+function clientOf(ctx: SsoContext, request: FastifyRequest): { ip: string; userAgent: string | null } {
+  const ip = forwardedFor(request.raw.socket?.remoteAddress, request.headers['x-forwarded-for'], ctx.trusted).clientIp;
+  return { ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null };
+}
+
+/** The login this callback answers is no longer waiting (by the session's AuthnRequest, and by the InResponseTo it names). */
+async function markAnswered(ctx: SsoContext, j: Judged): Promise<void> {
+  const ids = new Set([j.rec?.request.id, j.report?.response?.inResponseTo, j.report?.assertion?.confirmationInResponseTo]);
+  for (const id of ids) if (id) await ctx.store.callbackArrived(id);
+}
+
 function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
@@ -321,7 +339,9 @@ async function handleCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRe
   const now = ctx.now();
   const captured = (request.body as CapturedBody | undefined) ?? { complete: true as const, bytes: Buffer.alloc(0) };
   const cookieSid = cookieValue(request.headers.cookie, SSO_SESSION_COOKIE);
+  const client = clientOf(ctx, request);
   const j = await judgeCallback(ctx, flow, request, captured, cookieSid);
+  if (!j.stateDown) void markAnswered(ctx, j).catch((err: unknown) => request.log.warn({ err }, 'marking the login answered failed'));
   const { read, report, proxyFindings, rec, predicted } = j;
   const acsUrl = flowAcsUrl(ctx, flow);
   const analyzeMs = performance.now() - t0;
@@ -329,8 +349,6 @@ async function handleCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRe
   const verdict: 'accept' | 'reject' = report && report.verdict === 'accept' && !hasErrors(proxyFindings) ? 'accept' : 'reject';
   const nameId = report?.subject?.nameId ?? null;
   const bodyBytes = captured.complete ? captured.bytes.length : (captured.declaredLength ?? captured.head.length);
-  const peer = forwardedFor(request.raw.socket.remoteAddress, request.headers['x-forwarded-for'], ctx.trusted).clientIp;
-  const ua = typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null;
 
   const finish = (actual: ActualOutcome, answer: FleetAnswer | null, action: 'forwarded' | 'blocked', upstreamMs: number | null) => {
     const extra = action === 'forwarded'
@@ -341,12 +359,12 @@ async function handleCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRe
       })
       : [];
     const attempt: Attempt = {
-      id: String(request.id), time: now.toISOString(), flow, mode: ctx.mode, verdict,
+      id: String(request.id), time: now.toISOString(), flow, mode: ctx.mode, ...outcomeOf(action, actual, predicted), verdict,
       // what was wrong with the AuthnRequest Fleet issued travels with the attempt it started
       findings: [...findings, ...(rec?.findings ?? []).filter((f) => !findings.some((g) => g.code === f.code)), ...extra],
       fleet: { predicted, actual, answer }, action, nameId,
       session: { cookie: cookieSid !== null, known: rec !== null, authnRequest: rec },
-      client: { ip: peer, userAgent: ua },
+      client,
       timings: { analyzeMs: round(analyzeMs), upstreamMs: upstreamMs === null ? null : round(upstreamMs), totalMs: round(performance.now() - t0) },
       bodyBytes,
       fleetRead: read.outcome === 'read' ? { outcome: 'read', source: read.source } : { outcome: 'refused', status: read.status, reason: read.reason },
@@ -396,10 +414,10 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-function logAttempt(ctx: SsoContext, a: Attempt, captured: CapturedBody): void {
+export function logAttempt(ctx: Pick<SsoContext, 'log' | 'logSaml' | 'maskNameId'>, a: Attempt, captured: CapturedBody | null): void {
   if (!ctx.log) return;
   const line: Record<string, unknown> = {
-    event: 'sso.attempt', reqId: a.id, flow: a.flow, mode: a.mode, action: a.action, verdict: a.verdict,
+    event: 'sso.attempt', outcome: a.outcome, fleetStatus: a.fleetStatus, reqId: a.id, flow: a.flow, mode: a.mode, action: a.action, verdict: a.verdict,
     codes: a.findings.map((f) => f.code),
     fleet: { predicted: a.fleet.predicted, actual: a.fleet.actual, status: a.fleet.answer?.status ?? null },
     nameId: ctx.maskNameId ? maskNameId(a.nameId) : a.nameId,
@@ -410,11 +428,11 @@ function logAttempt(ctx: SsoContext, a: Attempt, captured: CapturedBody): void {
   };
   if (ctx.logSaml) {
     line.saml = {
-      body: captured.complete ? captured.bytes.toString('latin1') : null,
+      body: captured?.complete ? captured.bytes.toString('latin1') : null,
       xml: a.report?.xml ?? null,
     };
   }
   const agree = a.findings.every((f) => !f.code.startsWith('SAML_FLEET_') || f.severity !== 'error');
-  if (a.verdict === 'accept' && agree && a.fleet.actual === 'success') ctx.log.info(line, 'sso attempt');
+  if (a.outcome === 'signed_in' && a.verdict === 'accept' && agree) ctx.log.info(line, 'sso attempt');
   else ctx.log.warn(line, 'sso attempt');
 }

@@ -47,7 +47,18 @@ redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[4]) - 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return #old`;
 
+/** Claim one expected login whose deadline passed: whoever removes it from the index owns it (one instance only). */
+const CLAIM = `if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
+local v = redis.call('GET', KEYS[2])
+redis.call('DEL', KEYS[2])
+return v`;
+
+/** Replace an attempt's JSON in place, keeping its expiry and its place in the history. */
+const UPDATE_ATTEMPT = `return redis.call('SET', KEYS[1], ARGV[1], 'XX', 'KEEPTTL')`;
+
 type Scripted = Redis & {
+  samlscopeClaim(index: string, key: string, id: string): Promise<string | null>;
+  samlscopeUpdateAttempt(key: string, json: string): Promise<string | null>;
   samlscopeTake(key: string): Promise<string | null>;
   samlscopeAddAttempt(list: string, key: string, id: string, json: string, ttlMs: number, max: number, attemptPrefix: string): Promise<number>;
 };
@@ -63,8 +74,9 @@ function message(err: unknown): string {
 
 /**
  * Keys (all under the prefix): `authn:<sha256(session)>` (JSON, PX = Fleet's session validity, taken once),
- * `replay:<sha256(assertion ID)>` (SET NX PX until NotOnOrAfter + skew), `attempt:<id>` (JSON, PX 24 h) and the
- * list `attempts` (ids, newest first, trimmed to the limit). Session cookies and assertion IDs are stored hashed.
+ * `replay:<sha256(assertion ID)>` (SET NX PX until NotOnOrAfter + skew), `attempt:<id>` (JSON, PX 24 h), the
+ * list `attempts` (ids, newest first, trimmed to the limit), and logins awaiting their callback: the sorted set
+ * `list:pending` (sha256 of the AuthnRequest ID, scored by its deadline) with `pending:<sha256>` (JSON). Session cookies and assertion IDs are stored hashed.
  *
  * When Redis does not answer, calls fail within commandTimeoutMs with StoreUnavailableError (no offline queue);
  * attempts are then kept in a small local memory history, so the instance's admin listener still shows them.
@@ -100,6 +112,8 @@ export class RedisStore implements ProxyStore {
     });
     client.defineCommand('samlscopeTake', { numberOfKeys: 1, lua: TAKE });
     client.defineCommand('samlscopeAddAttempt', { numberOfKeys: 2, lua: ADD_ATTEMPT });
+    client.defineCommand('samlscopeClaim', { numberOfKeys: 2, lua: CLAIM });
+    client.defineCommand('samlscopeUpdateAttempt', { numberOfKeys: 1, lua: UPDATE_ATTEMPT });
     client.on('ready', () => this.setState('ok', null));
     client.on('error', (err: unknown) => this.setState('degraded', message(err)));
     client.on('close', () => { if (!this.closed) this.setState('degraded', this.state.status === 'degraded' && this.state.reason ? this.state.reason : 'connection to Redis closed'); });
@@ -162,6 +176,39 @@ export class RedisStore implements ProxyStore {
     const px = Math.max(1, Math.round(expiresAt.getTime() - this.clock()));
     const r = await this.call('replay', () => this.client.set(this.key('replay', hashKey(assertionId)), '1', 'PX', px, 'NX'));
     return r === null;
+  }
+
+  async expectCallback(rec: RecordedAuthnRequest, deadline: Date): Promise<void> {
+    const id = rec.request.id;
+    if (!id) return;
+    const keep = Math.max(1, deadline.getTime() - this.clock() + 3_600_000);
+    await this.call('expect', () => this.client.multi()
+      .set(this.key('pending', hashKey(id)), JSON.stringify(rec), 'PX', keep)
+      .zadd(this.key('list', 'pending'), deadline.getTime(), hashKey(id))
+      .pexpire(this.key('list', 'pending'), keep)
+      .exec());
+  }
+
+  async callbackArrived(requestId: string): Promise<void> {
+    const h = hashKey(requestId);
+    await this.call('arrived', () => this.client.multi().zrem(this.key('list', 'pending'), h).del(this.key('pending', h)).exec());
+  }
+
+  async claimUnanswered(now: Date, limit = 100): Promise<RecordedAuthnRequest[]> {
+    const index = this.key('list', 'pending');
+    const due = await this.call('due', () => this.client.zrangebyscore(index, '-inf', now.getTime(), 'LIMIT', 0, limit));
+    const out: RecordedAuthnRequest[] = [];
+    for (const h of due) {
+      const v = await this.call('claim', () => this.client.samlscopeClaim(index, this.key('pending', h), h));
+      if (v) out.push(JSON.parse(v) as RecordedAuthnRequest);
+    }
+    return out;
+  }
+
+  async updateAttempt(a: Attempt): Promise<boolean> {
+    if (await this.local.updateAttempt(a)) return true;
+    const r = await this.call('update', () => this.client.samlscopeUpdateAttempt(this.key('attempt', a.id), boundedAttemptJson(a, this.attemptBytes)));
+    return r !== null;
   }
 
   /** never throws: with Redis down the attempt goes to the local history */

@@ -8,7 +8,15 @@ export interface ProxyStore {
   takeAuthnRequest(sessionId: string): Promise<RecordedAuthnRequest | null>;
   /** set-if-absent: true when this assertion ID was already seen and has not expired yet */
   seenAssertion(assertionId: string, expiresAt: Date): Promise<boolean>;
+  /** a login Fleet started: a callback answering rec.request.id is expected before `deadline` */
+  expectCallback(rec: RecordedAuthnRequest, deadline: Date): Promise<void>;
+  /** the callback for this AuthnRequest ID arrived: it is no longer expected */
+  callbackArrived(requestId: string): Promise<void>;
+  /** logins whose deadline passed without a callback; each is handed to exactly one caller, across instances */
+  claimUnanswered(now: Date, limit?: number): Promise<RecordedAuthnRequest[]>;
   addAttempt(a: Attempt): Promise<void>;
+  /** replaces a stored attempt in place (a pasted Entra error), keeping its place in the history; false when unknown */
+  updateAttempt(a: Attempt): Promise<boolean>;
   /** newest first */
   listAttempts(limit?: number): Promise<Attempt[]>;
   getAttempt(id: string): Promise<Attempt | null>;
@@ -82,6 +90,7 @@ export class MemoryStore implements ProxyStore {
   private readonly authn = new Map<string, { req: RecordedAuthnRequest; expires: number }>();
   private readonly assertions = new Map<string, number>();
   private readonly attempts = new Map<string, Attempt>();
+  private readonly pending = new Map<string, { rec: RecordedAuthnRequest; deadline: number }>();
   private readonly limits: MemoryStoreLimits;
 
   constructor(limits: Partial<MemoryStoreLimits> = {}, private readonly clock: () => number = Date.now) {
@@ -109,6 +118,34 @@ export class MemoryStore implements ProxyStore {
     this.assertions.set(assertionId, expiresAt.getTime());
     this.trim(this.assertions, this.limits.assertions);
     return false;
+  }
+
+  async expectCallback(rec: RecordedAuthnRequest, deadline: Date): Promise<void> {
+    if (!rec.request.id) return;
+    this.pending.delete(rec.request.id);
+    this.pending.set(rec.request.id, { rec, deadline: deadline.getTime() });
+    this.trim(this.pending, this.limits.authnRequests);
+  }
+
+  async callbackArrived(requestId: string): Promise<void> {
+    this.pending.delete(requestId);
+  }
+
+  async claimUnanswered(now: Date, limit = 100): Promise<RecordedAuthnRequest[]> {
+    const out: RecordedAuthnRequest[] = [];
+    for (const [id, p] of this.pending) {
+      if (out.length >= limit) break;
+      if (p.deadline > now.getTime()) continue;
+      this.pending.delete(id);
+      out.push(p.rec);
+    }
+    return out;
+  }
+
+  async updateAttempt(a: Attempt): Promise<boolean> {
+    if (!this.attempts.has(a.id)) return false;
+    this.attempts.set(a.id, boundAttempt(a, this.limits.attemptBytes).attempt);
+    return true;
   }
 
   async addAttempt(a: Attempt): Promise<void> {
@@ -140,6 +177,7 @@ export class MemoryStore implements ProxyStore {
     this.authn.clear();
     this.assertions.clear();
     this.attempts.clear();
+    this.pending.clear();
   }
 
   /** sizes, for health reporting and tests */

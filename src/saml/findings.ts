@@ -534,6 +534,17 @@ export const CATALOGUE = {
     title: 'Callback body over Fleet\'s 256 KiB limit',
     remedy: 'Fleet answers HTTP 413 to SSO callback bodies over 256 KiB (MaxSSOCallbackSize) before any SAML check. Entra responses are a few KiB: remove group claims that emit hundreds of values (Attributes & Claims → groups claim → "Groups assigned to the application") or look for a tampered body.',
   },
+  // --- IDP: what Entra did with Fleet's AuthnRequest, seen from a login that never came back
+  SAML_IDP_NO_RESPONSE: {
+    severity: 'error',
+    title: 'Fleet started a login and no callback came back',
+    remedy: `Entra stopped the login on its own error page (nothing reaches Fleet), or the user gave up. The evidence ranks the likely causes from what samlscope knows of the AuthnRequest. The error page's AADSTS code settles it: paste the Entra error text on this attempt's page (or run \`samlscope explain "AADSTS…"\`), or find the sign-in under Entra admin center → Monitoring & health → Sign-in logs.`,
+  },
+  SAML_IDP_AADSTS_REPORTED: {
+    severity: 'error',
+    title: 'Entra refused the sign-in (AADSTS code reported)',
+    remedy: 'The remedy of the reported AADSTS code applies (the message names it).',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingCode = keyof typeof CATALOGUE;
@@ -565,3 +576,19 @@ export const FINDING_CODES = Object.keys(CATALOGUE) as FindingCode[];
 export function hasErrors(findings: readonly Finding[]): boolean {
   return findings.some((f) => f.severity === 'error');
 }
+
+/**
+ * What became of a login: shown first in the attempts list, the detail page, the log line, metrics and JSON. The SAML
+ * verdict is one part of it. A closed vocabulary: values are never renamed or reused.
+ */
+export const OUTCOMES = {
+  signed_in: 'Fleet issued a session',
+  fleet_rejected: 'Fleet refused the login: its answer (status=account_invalid, account_disabled, org_disabled, error, or a 4xx before SAML) says how',
+  saml_rejected: 'samlscope predicts Fleet refuses the SAML message; Fleet\'s own answer is not known (unreachable or unreadable)',
+  blocked: 'enforce mode kept the callback from Fleet',
+  no_idp_response: 'Fleet started a login and no callback came back within --login-timeout',
+  in_progress: 'the login started and its callback has not arrived yet',
+} as const;
+
+export type Outcome = keyof typeof OUTCOMES;
+export const OUTCOME_VALUES = Object.keys(OUTCOMES) as Outcome[];

@@ -19,7 +19,9 @@ a:focus,button:focus,input:focus,select:focus,tr:focus-within{outline:3px solid 
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;vertical-align:top}
 code,pre{font:13px/1.4 ui-monospace,Menlo,Consolas,monospace}code{background:#f3f3f3;padding:0 .25em}
 .badge{display:inline-block;border-radius:3px;padding:0 .45em;font-weight:600;font-size:90%}
-.badge.accept{background:#d8f3dc;color:#0b5d1e}.badge.reject{background:#fde2e1;color:#8c1111}
+.badge.accept{background:#d8f3dc;color:#0b5d1e}.badge.reject{background:#fde2e1;color:#8c1111}.badge.none{background:#eee;color:#444}
+.badge.signed_in{background:#d8f3dc;color:#0b5d1e}.badge.fleet_rejected,.badge.saml_rejected,.badge.blocked{background:#fde2e1;color:#8c1111}.badge.no_idp_response{background:#fff1c2;color:#6b4500}.badge.in_progress{background:#e3ecfa;color:#1d3d7a}
+tr.row-signed_in td:first-child{border-left:4px solid #2d8a4e}tr.row-fleet_rejected td:first-child,tr.row-saml_rejected td:first-child,tr.row-blocked td:first-child{border-left:4px solid #c0392b}tr.row-no_idp_response td:first-child{border-left:4px solid #c98a00}
 .error{color:#a40e0e}.warning{color:#7a4d00}.info{color:#555}.ok{color:#0b5d1e}.muted{color:#5f5f5f;font-size:90%}
 form.filters{display:flex;gap:1em;align-items:end;margin:1em 0;flex-wrap:wrap}form.filters label{display:flex;flex-direction:column;font-size:90%}
 button,input,select{font:inherit;padding:.25em .5em}

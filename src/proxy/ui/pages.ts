@@ -1,6 +1,6 @@
 // The admin UI's pages as pure functions of their data (every value escaped: SAML content is hostile): attempts, one attempt, metadata, settings, login.
 import type { Attempt } from '../attempt.js';
-import type { Finding } from '../../saml/findings.js';
+import { OUTCOMES, OUTCOME_VALUES, type Finding, type Outcome } from '../../saml/findings.js';
 import type { IdpMetadata, MetadataCert } from '../../saml/types.js';
 import type { MetadataStatus } from '../metadata-source.js';
 import { escapeHtml as esc } from '../../html/escape.js';
@@ -8,6 +8,7 @@ import { page } from './layout.js';
 import { xmlToHtml } from './xml-view.js';
 
 export interface AttemptFilter {
+  outcome: Outcome | null;
   verdict: 'accept' | 'reject' | null;
   user: string;
 }
@@ -15,21 +16,29 @@ export interface AttemptFilter {
 /** The filter from the query string; anything unknown is ignored. */
 export function readFilter(q: Record<string, unknown>): AttemptFilter {
   const v = typeof q.verdict === 'string' ? q.verdict : '';
+  const o = typeof q.outcome === 'string' ? q.outcome : '';
   const user = typeof q.user === 'string' ? q.user.trim().slice(0, 200) : '';
-  return { verdict: v === 'accept' || v === 'reject' ? v : null, user };
+  return { outcome: (OUTCOME_VALUES as string[]).includes(o) ? (o as Outcome) : null, verdict: v === 'accept' || v === 'reject' ? v : null, user };
 }
 
 export function applyFilter(list: readonly Attempt[], f: AttemptFilter): Attempt[] {
   const u = f.user.toLowerCase();
-  return list.filter((a) => (f.verdict === null || a.verdict === f.verdict) && (u === '' || (a.nameId ?? '').toLowerCase().includes(u)));
+  return list.filter((a) => (f.outcome === null || a.outcome === f.outcome) && (f.verdict === null || a.verdict === f.verdict) && (u === '' || (a.nameId ?? '').toLowerCase().includes(u)));
 }
 
 function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function badge(verdict: 'accept' | 'reject'): string {
+function badge(verdict: 'accept' | 'reject' | null): string {
+  if (verdict === null) return '<span class="badge none" data-verdict="none">no SAML</span>';
   return `<span class="badge ${verdict === 'accept' ? 'accept' : 'reject'}" data-verdict="${esc(verdict)}">${esc(verdict)}</span>`;
+}
+
+/** The login's outcome, first on every row and page: what became of it, with Fleet's status= when Fleet refused. */
+function outcomeBadge(a: Pick<Attempt, 'outcome' | 'fleetStatus'>): string {
+  const label = a.outcome.replace(/_/g, ' ') + (a.fleetStatus ? ` (${a.fleetStatus})` : '');
+  return `<span class="badge outcome ${esc(a.outcome)}" data-outcome="${esc(a.outcome)}" title="${esc(OUTCOMES[a.outcome])}">${esc(label)}</span>`;
 }
 
 function attemptHref(id: string, suffix = ''): string {
@@ -41,20 +50,21 @@ export function attemptsTable(attempts: readonly Attempt[]): string {
   const rows = attempts.map((a) => {
     const codes = a.findings.filter((f) => f.severity !== 'info')
       .map((f) => `<code class="${esc(f.severity)}" data-code="${esc(f.code)}">${esc(f.code)}</code>`).join(' ') || '<span class="ok">none</span>';
-    return `<tr data-attempt="${esc(a.id)}"><td><a href="${attemptHref(a.id)}">${esc(shortTime(a.time))}</a></td>` +
-      `<td class="user">${esc(a.nameId ?? '(no NameID)')}</td><td>${badge(a.verdict)}</td><td class="codes">${codes}</td>` +
+    return `<tr data-attempt="${esc(a.id)}" class="row-${esc(a.outcome)}"><td>${outcomeBadge(a)}</td><td><a href="${attemptHref(a.id)}">${esc(shortTime(a.time))}</a></td>` +
+      `<td class="user">${esc(a.nameId ?? (a.outcome === 'no_idp_response' ? '(unknown: no callback)' : '(no NameID)'))}</td><td>${badge(a.verdict)}</td><td class="codes">${codes}</td>` +
       `<td data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}${(a.fleet.predicted === 'success') !== (a.fleet.actual === 'success') ? ` <span class="muted">(predicted ${esc(a.fleet.predicted)})</span>` : ''}</td></tr>`;
   }).join('');
-  return `<table id="attempts"><caption class="visually-hidden">SSO attempts, newest first</caption><thead><tr><th scope="col">time</th><th scope="col">user (NameID)</th><th scope="col">verdict</th><th scope="col">findings</th><th scope="col">Fleet's answer</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table id="attempts"><caption class="visually-hidden">SSO attempts, newest first</caption><thead><tr><th scope="col">outcome</th><th scope="col">time</th><th scope="col">user (NameID)</th><th scope="col">SAML verdict</th><th scope="col">findings</th><th scope="col">Fleet's answer</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refreshMs: number): string {
   const opt = (v: string, label: string) => `<option value="${v}"${(f.verdict ?? '') === v ? ' selected' : ''}>${label}</option>`;
   const body = `<h1>SSO attempts</h1>
 <form class="filters" method="get" action="/" role="search">
+<label for="f-outcome">Outcome<select id="f-outcome" name="outcome"><option value=""${f.outcome === null ? ' selected' : ''}>any</option>${OUTCOME_VALUES.map((o) => `<option value="${o}"${f.outcome === o ? ' selected' : ''}>${o.replace(/_/g, ' ')}</option>`).join('')}</select></label>
 <label for="f-verdict">Verdict<select id="f-verdict" name="verdict">${opt('', 'any')}${opt('accept', 'accept')}${opt('reject', 'reject')}</select></label>
 <label for="f-user">User contains<input id="f-user" name="user" type="search" value="${esc(f.user)}" autocomplete="off"></label>
-<button type="submit">Filter</button>${f.verdict || f.user ? ' <a href="/">clear</a>' : ''}
+<button type="submit">Filter</button>${f.outcome || f.verdict || f.user ? ' <a href="/">clear</a>' : ''}
 </form>
 <div id="attempts-box" data-refresh="${refreshMs}" aria-live="polite">${attemptsTable(attempts)}</div>
 <p class="muted">Refreshes every ${Math.round(refreshMs / 1000)} s (paused while the pointer or focus is in the table). JSON: <a href="/api/attempts">/api/attempts</a>.</p>`;
@@ -154,7 +164,8 @@ export function detailPage(a: Attempt, c: DetailContext): string {
     ? `<p class="muted">Blue bar: the element the signature covers. Yellow: where a finding points. <a href="${attemptHref(a.id, '/response.xml')}" download>Download response.xml</a></p><pre class="xml" tabindex="0" aria-label="decoded SAML response">${xmlToHtml({ xml: r.xml, signed: sig?.signed ?? null, findings: a.findings })}</pre>`
     : '<p class="muted">No decoded XML.</p>';
   const body = `<p><a href="/">← all attempts</a></p>
-<h1>SSO attempt <code>${esc(a.id)}</code> ${badge(a.verdict)}</h1>
+<h1>SSO attempt <code>${esc(a.id)}</code> ${outcomeBadge(a)}</h1>
+<p id="outcome" data-outcome="${esc(a.outcome)}"><b>${esc(OUTCOMES[a.outcome])}.</b> SAML verdict: ${badge(a.verdict)}</p>
 <p>User <b class="user">${esc(a.nameId ?? '(no NameID)')}</b>, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
 <h2>Timeline</h2>${timeline}
 <h2>Findings</h2>${findings}
