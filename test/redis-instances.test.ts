@@ -126,3 +126,25 @@ t.test('two proxies, one fleet-sim, one Redis', async (t) => {
     t.match(await adminJson(observer, '/healthz'), { status: 'degraded' });
   });
 });
+
+t.test('a login that never came back is reported once across two instances sharing Redis; an answered one never', async (t) => {
+  const redis = await startRedis(t);
+  let skewMs = 0;
+  const now = () => new Date(Date.now() + skewMs);
+  const { sim, idp, proxy: a } = await setup(t, 'observe', { redisUrl: redis.url, loginTimeoutMs: 60_000, now });
+  const b = await startProxy({ upstream: sim.url, metadata: { url: idp.metadataUrl }, entityId: ENTITY_ID, publicUrl: a.url, mode: 'observe', redisUrl: redis.url, loginTimeoutMs: 60_000, now });
+  t.teardown(() => b.close());
+  // bob's login: Fleet answers the initiate, Entra stops him on its own page, no callback ever comes
+  const bob = await request(a.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  t.equal(bob.statusCode, 200);
+  await bob.body.dump();
+  const alice = await initiate(a.url);
+  t.equal((await callback(b.url, alice.body, alice.cookie)).status, 200, 'alice: initiated on A, answered through B');
+  skewMs = 61_000;
+  const together = await Promise.all([a.sweepUnanswered(), b.sweepUnanswered()]);
+  const again = [await a.sweepUnanswered(), await b.sweepUnanswered()];
+  t.equal([...together, ...again].reduce((x, y) => x + y, 0), 1, 'claimed by exactly one instance');
+  const seen = (await adminJson<AttemptSummary[]>(a, '/api/attempts')).filter((x) => x.outcome === 'no_idp_response');
+  t.equal(seen.length, 1, 'one no_idp_response attempt in the shared history');
+  t.ok(seen[0].findings.some((f) => f.code === 'SAML_IDP_NO_RESPONSE'));
+});
