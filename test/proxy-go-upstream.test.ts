@@ -80,7 +80,8 @@ async function run(t: Test, prefix: string): Promise<void> {
     const rng = caseRng(SEED, i);
     const mdm = rng.chance(0.3);
     const route = `/api/${rng.pick(VERSIONS)}/fleet/${mdm ? 'mdm/' : ''}sso/callback`;
-    const acsUrl = `${proxy.url}${prefix}/api/v1/fleet/${mdm ? 'mdm/' : ''}sso/callback`;
+    // the ACS URL the proxy judges against (with or without url_prefix, by Fleet version), the MDM one beside it
+    const acsUrl = mdm ? proxy.acsUrl.replace(/\/api\/v1\/fleet\/sso\/callback$/, '/api/v1/fleet/mdm/sso/callback') : proxy.acsUrl;
     const docs = { good: signedResponse(acsUrl, `good${i}@contoso.example`), evil: signedResponse(acsUrl, `evil${i}@contoso.example`, rng.chance(0.5)) };
     const c: CallbackCase = generateCase(SEED, i, docs);
     const target = prefix + c.target.replace(/^\/api\/v1\/fleet\/(?:mdm\/)?sso\/callback/, route);
