@@ -44,8 +44,8 @@
 //   checkMediaTypeDisposition: token ['/' token], nothing else (a type without '/' is accepted); parameters:
 //   consumeMediaParam ';' token '=' (token | quoted-string), Unicode spaces skipped around each part, names lowercased; a
 //   duplicate name is an error ("mime: duplicate parameter name", mediatype ""): in current Go only when the values
-//   differ ("we allow them if they are equal"), in Go 1.19 always (found by the differential test; `equalDuplicateParams:
-//   false` gives 1.19's reading); a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
+//   differ ("we allow them if they are equal", golang/go#48866, after 1.19), in Go 1.19 always (found by the differential
+//   test; `equalDuplicateParams: false` gives 1.19's reading); a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
 //   backslash escapes only a tspecial, CR or LF inside ends the parse, an unterminated one is an error.
 // - net/url/url.go ParseQuery/parseQuery: split on '&'; a pair containing ';' is an error ("invalid semicolon separator
 //   in query"); empty pairs are skipped; key and value are cut at the first '='; QueryUnescape both ('+' → space, %XX →
