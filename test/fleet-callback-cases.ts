@@ -14,7 +14,12 @@ export interface CallbackCase {
   headers: Array<[string, string]>;
   body: Buffer;
   chunked: boolean;
+  /** a framing oddity where Node's and Go's HTTP parsers may part (counted by the tests, not a model property) */
+  framing?: FramingOddity;
 }
+
+export type FramingOddity = 'nonascii-target' | 'ctl-header' | 'cl-and-te' | 'obs-fold' | 'bare-lf' | 'space-before-colon';
+const ODDITIES: readonly FramingOddity[] = ['nonascii-target', 'ctl-header', 'cl-and-te', 'obs-fold', 'bare-lf', 'space-before-colon'];
 
 export const SSO_PATH = '/api/v1/fleet/sso/callback';
 export const MDM_PATH = '/api/v1/fleet/mdm/sso/callback';
@@ -181,15 +186,24 @@ export function generateCase(seed: number, index: number, docs?: { good: Buffer;
   labels.push(`ct:${JSON.stringify(ct)}`, method);
   const chunked = rng.chance(0.2);
   if (chunked) labels.push('chunked');
-  return { label: labels.join(' '), method, target, headers, body: Buffer.from(body, 'latin1'), chunked };
+  const framing = rng.chance(0.03) ? rng.pick(ODDITIES) : undefined;
+  if (framing) labels.push(`framing:${framing}`);
+  return { label: labels.join(' '), method, target, headers, body: Buffer.from(body, 'latin1'), chunked, ...(framing ? { framing } : {}) };
 }
 
 /** The case as bytes on the wire; `caseId` goes in an X-Case header so Node's view can be matched to it. */
 export function serialize(c: CallbackCase, caseId?: string, rng?: Rng): Buffer {
-  let head = `${c.method} ${c.target} HTTP/1.1\r\nHost: fleet.test\r\n`;
+  const target = c.framing === 'nonascii-target' ? `${c.target}${c.target.includes('?') ? '&' : '?'}x=\xff\xfe` : c.target;
+  let head = `${c.method} ${target} HTTP/1.1\r\nHost: fleet.test\r\n`;
   for (const [k, v] of c.headers) head += `${k}: ${v}\r\n`;
+  if (c.framing === 'ctl-header') head += 'X-Odd: a\x01b\r\n';
+  if (c.framing === 'obs-fold') head += 'X-Odd: a\r\n folded\r\n';
+  if (c.framing === 'bare-lf') head += 'X-Odd: a\n';
+  if (c.framing === 'space-before-colon') head += 'X-Odd : a\r\n';
   if (caseId !== undefined) head += `X-Case: ${caseId}\r\n`;
   head += 'Connection: close\r\n';
+  if (c.framing === 'cl-and-te' && !c.chunked) head += 'Transfer-Encoding: identity\r\n';
+  if (c.framing === 'cl-and-te' && c.chunked) head += `Content-Length: ${c.body.length}\r\n`;
   if (!c.chunked) return Buffer.concat([Buffer.from(`${head}Content-Length: ${c.body.length}\r\n\r\n`, 'latin1'), c.body]);
   const parts: Buffer[] = [Buffer.from(`${head}Transfer-Encoding: chunked\r\n\r\n`, 'latin1')];
   for (let i = 0; i < c.body.length;) {

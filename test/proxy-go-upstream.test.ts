@@ -53,6 +53,22 @@ function sendRaw(url: string, raw: Buffer, rng: Rng): Promise<number> {
   });
 }
 
+/**
+ * The route as sent: mostly as is, sometimes spelled the ways Go still routes it (percent-encoded letters or slash: Go
+ * matches the decoded URL.Path) or the ways it redirects (dot segments, double slash: 301) or refuses (trailing slash).
+ */
+function spell(rng: Rng, route: string): string {
+  switch (rng.chance(0.75) ? -1 : rng.int(6)) {
+    case 0: return route.replace('/sso/', '/%73so/');
+    case 1: return route.replace('sso/callback', 'sso%2Fcallback');
+    case 2: return route.replace('/fleet/', '/fleet/./');
+    case 3: return route.replace('/api/', '//api/');
+    case 4: return route + '/';
+    case 5: return route.replace('callback', 'c%61llback');
+    default: return route;
+  }
+}
+
 /** The attempt the proxy recorded for the request just answered (requests go one at a time): the newest one not seen before. */
 async function attemptAfter(proxy: ProxyHandle, seen: Set<string>): Promise<JudgedAttempt | null> {
   for (let i = 0; i < 1000; i++) {
@@ -79,9 +95,9 @@ async function run(t: Test, prefix: string): Promise<void> {
   for (let i = 0; i < CASES; i++) {
     const rng = caseRng(SEED, i);
     const mdm = rng.chance(0.3);
-    const route = `/api/${rng.pick(VERSIONS)}/fleet/${mdm ? 'mdm/' : ''}sso/callback`;
-    // the ACS URL the proxy computes for its Fleet (src/fleet/routes.ts: server_url + path from 4.89.0)
-    const acsUrl = mdm ? proxy.acsUrl.replace('/fleet/sso/callback', '/fleet/mdm/sso/callback') : proxy.acsUrl;
+    const route = spell(rng, `/api/${rng.pick(VERSIONS)}/fleet/${mdm ? 'mdm/' : ''}sso/callback`);
+    // the ACS URL the proxy judges against (with or without url_prefix, by Fleet version), the MDM one beside it
+    const acsUrl = mdm ? proxy.acsUrl.replace(/\/api\/v1\/fleet\/sso\/callback$/, '/api/v1/fleet/mdm/sso/callback') : proxy.acsUrl;
     const docs = { good: signedResponse(acsUrl, `good${i}@contoso.example`), evil: signedResponse(acsUrl, `evil${i}@contoso.example`, rng.chance(0.5)) };
     const c: CallbackCase = generateCase(SEED, i, docs);
     const target = prefix + c.target.replace(/^\/api\/v1\/fleet\/(?:mdm\/)?sso\/callback/, route);

@@ -44,15 +44,17 @@
 //   checkMediaTypeDisposition: token ['/' token], nothing else (a type without '/' is accepted); parameters:
 //   consumeMediaParam ';' token '=' (token | quoted-string), Unicode spaces skipped around each part, names lowercased; a
 //   duplicate name is an error ("mime: duplicate parameter name", mediatype ""): in current Go only when the values
-//   differ ("we allow them if they are equal"), in Go 1.19 always (found by the differential test; `equalDuplicateParams:
-//   false` gives 1.19's reading); a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
+//   differ ("we allow them if they are equal", golang/go#48866, after 1.19), in Go 1.19 always (found by the differential
+//   test; `equalDuplicateParams: false` gives 1.19's reading); a lone trailing ';' is ignored, anything else unparsable is ErrInvalidMediaParameter. Quoted strings: a
 //   backslash escapes only a tspecial, CR or LF inside ends the parse, an unterminated one is an error.
 // - net/url/url.go ParseQuery/parseQuery: split on '&'; a pair containing ';' is an error ("invalid semicolon separator
 //   in query"); empty pairs are skipped; key and value are cut at the first '='; QueryUnescape both ('+' → space, %XX →
 //   any byte including %00 and %FF; '%' not followed by two hex digits is an EscapeError and the pair is dropped). Go
-//   1.24.12 / 1.25.6 (CVE-2025-61726, GODEBUG urlmaxqueryparams, default 10000) first counts the parameters as
-//   strings.Count(query, "&") + 1 and, over the limit, returns an error and no values at all; Go 1.19 has no limit.
-//   readCallbackRequest models current Fleet (limit on); `maxQueryParams: 0` gives Go 1.19's reading.
+//   1.24.12 / 1.25.6 (GODEBUG urlmaxqueryparams, default 10000) first checks urlParamsWithinMax(strings.Count(query,
+//   "&") + 1) and, over the limit, returns "number of URL query parameters exceeded limit" and no values at all (read
+//   in a line-by-line transpilation of the current url.go; 10000 accepted, 10001 refused); Go 1.19 has no limit.
+//   readCallbackRequest models current Fleet (limit on); `maxQueryParams: 0` gives Go 1.19's reading. The limit applies
+//   to the body and to the query separately (two ParseQuery calls).
 // - net/http ReadRequest → url.ParseRequestURI: the request-target is not split at '#' (a fragment is part of RawQuery).
 // - encoding/base64 StdEncoding.DecodeString: standard alphabet, padding required, '\r' and '\n' ignored anywhere (also
 //   between and after the '=' padding), no other whitespace, nothing after the padding, trailing bits not checked (not

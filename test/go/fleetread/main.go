@@ -150,9 +150,11 @@ func (rs *reads) list() []string {
 	return append([]string{}, rs.all...)
 }
 
-// api is the part of Fleet's router these tests need, matched like gorilla/mux: the decoded URL.Path, cleaned
-// (mux.Router.ServeHTTP answers 301 to the clean path when it is not clean, keeping the query), exact path templates,
-// 405 for a known path with another method.
+// api is the part of Fleet's router these tests need, matched like gorilla/mux (v1.8.1 mux.go Router.ServeHTTP): unless
+// SkipClean, the decoded URL.Path (Fleet does not UseEncodedPath) is cleaned and, when that changes it, answered 301 with
+// Location = the URL with the clean path (query kept); then the path templates match exactly (no StrictSlash) and a
+// known path with another method is 405 (ErrMethodMismatch). Fleet registers the admin callback for v1 only and the MDM
+// one for every _version_ (server/service/handler.go), so /api/latest/fleet/sso/callback is a 404 here as in Fleet.
 func api(rs *reads) http.Handler {
 	routes := map[string]bool{"/api/v1/fleet/sso/callback": true}
 	for _, v := range []string{"v1", "2022-04", "latest"} {
@@ -212,7 +214,9 @@ func serveMode(args []string) error {
 		return err
 	}
 	rs := &reads{}
-	// Fleet's root: an http.ServeMux ("/api/" to the API router), under url_prefix through http.StripPrefix
+	// Fleet's root: an http.ServeMux ("/api/" to the API router), under url_prefix through http.StripPrefix. How
+	// cmd/fleet/serve.go mounts url_prefix was not read for this program: this is an assumption (a path outside the
+	// prefix is a 404; ServeMux also 301s unclean paths first, as gorilla/mux would).
 	root := http.NewServeMux()
 	root.Handle("/api/", api(rs))
 	var h http.Handler = root
