@@ -53,6 +53,9 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
     user: tr.querySelector('.user')?.textContent,
   })));
   t.equal(rows.length, 2);
+  // the outcome comes first: the first column of every row, named in the first header cell
+  t.equal(await page.$eval('#attempts thead th', (th) => th.textContent), 'outcome');
+  t.same(await page.$$eval('#attempts tr[data-attempt]', (trs) => trs.map((tr) => tr.querySelector('td')?.querySelector('[data-outcome]')?.getAttribute('data-outcome'))), ['fleet_rejected', 'signed_in'], 'the first cell: the outcome, newest first');
   const [failed, ok] = rows;
   t.match(failed, { verdict: 'reject', fleet: 'error', user: 'alice@contoso.example' }, 'newest first: the failed login');
   t.ok(failed.codes.includes('SAML_AUDIENCE_MISMATCH'), `the failed row names SAML_AUDIENCE_MISMATCH (${failed.codes.join(',')})`);

@@ -246,3 +246,31 @@ t.test('a non-loopback admin listener without a token is a config problem; const
   const admin = readFileSync('src/proxy/admin.ts', 'utf8');
   t.notMatch(admin, /(===?|!==?)\s*token\b|\btoken\s*(===?|!==?)\s*(?!undefined\b)\w/, 'no plain comparison with the token');
 });
+
+t.test('a pasted Entra error is explained and kept with the login; another site cannot post one', async (t) => {
+  let skewMs = 0;
+  const { proxy } = await setup(t, 'observe', { loginTimeoutMs: 60_000, now: () => new Date(Date.now() + skewMs) });
+  const admin = proxy.adminUrl!;
+  const init = await fetch(proxy.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  t.equal(init.status, 200);
+  skewMs = 61_000;
+  t.equal(await proxy.sweepUnanswered(), 1);
+  const [a] = await proxy.store.listAttempts(1);
+  t.equal(a.outcome, 'no_idp_response');
+  const page = await (await fetch(`${admin}/attempts/${a.id}`)).text();
+  t.match(page, 'id="likely-causes"', 'the detail page ranks the likely causes');
+  t.match(page, `action="/attempts/${a.id}/entra-error"`, 'and offers the paste form');
+  const text = "Sorry, but we're having trouble signing you in. AADSTS50105: Your administrator has configured the application Fleet to block users unless they are specifically granted access. Request Id: 1 Correlation Id: 2";
+  const cross = await fetch(`${admin}/attempts/${a.id}/entra-error`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: new URLSearchParams({ text }).toString(), redirect: 'manual' });
+  t.equal(cross.status, 403, 'a form posted from another origin is refused');
+  t.equal((await proxy.store.getAttempt(a.id))?.entraErrors, undefined, 'and changed nothing');
+  const form = await fetch(`${admin}/attempts/${a.id}/entra-error`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: admin }, body: new URLSearchParams({ text }).toString(), redirect: 'manual' });
+  t.equal(form.status, 303, 'the admin UI\'s own form: back to the attempt');
+  const kept = await proxy.store.getAttempt(a.id);
+  t.match(kept, { entraErrors: [{ code: '50105' }] });
+  t.equal(kept?.findings[0].code, 'SAML_IDP_AADSTS_REPORTED');
+  t.match(await (await fetch(`${admin}/attempts/${a.id}`)).text(), /<li data-aadsts="50105"><b>AADSTS50105<\/b>/, 'shown on the page');
+  const api = await fetch(`${admin}/api/attempts/${a.id}/entra-error`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'AADSTS50105 again, and AADSTS53003' }) });
+  t.match(await api.json(), { codes: [{ code: '50105' }, { code: '53003' }], attempt: { outcome: 'no_idp_response' } });
+  t.same((await proxy.store.getAttempt(a.id))?.entraErrors?.map((e) => e.code), ['50105', '53003'], 'each code kept once');
+});

@@ -114,3 +114,14 @@ t.test('Audience = server_url is one of the three Fleet accepts: --server-url, b
   tt.equal(bad.code, 2, 'a --fleet-version that is no release is a usage error');
   tt.match(bad.err, /--fleet-version/);
 });
+
+t.test('explain: an Entra error text → meaning and remedy; exit 0 known, 1 unknown code, 2 no code', async (tt) => {
+  const known = await run(['explain', '--json', "Sorry, but we're having trouble signing you in. AADSTS50105: Your administrator has configured..."]);
+  tt.equal(known.code, 0);
+  tt.match(JSON.parse(known.out), { codes: [{ code: '50105', meaning: /not assigned/, remedy: /Users and groups/ }] });
+  tt.equal((await run(['explain', 'AADSTS99999999'])).code, 1);
+  tt.equal((await run(['explain', 'nothing here'])).code, 2);
+  const stdin = await run(['explain', '-'], { stdin: 'AADSTS700016: Application with identifier fleet was not found' });
+  tt.equal(stdin.code, 0);
+  tt.match(stdin.out, /AADSTS700016/);
+});

@@ -144,3 +144,25 @@ t.test('enforce mode: a rejected callback never reaches Fleet', async (t) => {
 t.test('the demo refuses anything but loopback', async (t) => {
   await t.rejects(startDemo({ stateDir, randomPorts: true, host: '0.0.0.0' }), /loopback/);
 });
+
+t.test('the login is the unit: alice signed_in, carol fleet_rejected, bob (AADSTS50105, no callback) no_idp_response within --login-timeout', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'samlscope-demo-outcome-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const demo = await startDemo({ stateDir: dir, randomPorts: true, loginTimeoutMs: 1000 });
+  t.teardown(() => demo.close());
+  t.match(await login({ fleetUrl: demo.proxyUrl, user: 'alice@contoso.example', ca: demo.caPem }), { outcome: 'success' });
+  t.match(await login({ fleetUrl: demo.proxyUrl, user: 'carol@contoso.example', ca: demo.caPem }), { fleetStatus: 'account_invalid' });
+  t.match(await login({ fleetUrl: demo.proxyUrl, user: 'bob@contoso.example', ca: demo.caPem }), { outcome: 'idp_error', idpError: { code: 'AADSTS50105' } });
+  // the proxy's sweep records bob's login once the timeout passed (it checks every 250 ms here): wait for it, bounded
+  let list: AttemptSummary[] = [];
+  for (let i = 0; i < 200 && !list.some((a) => a.outcome === 'no_idp_response'); i++) {
+    list = await getJson<AttemptSummary[]>(`${demo.adminUrl}/api/attempts`);
+    if (!list.some((a) => a.outcome === 'no_idp_response')) await new Promise((r) => setTimeout(r, 100));
+  }
+  const by = (o: string) => list.filter((a) => a.outcome === o);
+  t.equal(by('no_idp_response').length, 1, 'bob: one login that never came back');
+  t.ok(by('no_idp_response')[0]?.findings.some((f) => f.code === 'SAML_IDP_NO_RESPONSE'), 'with SAML_IDP_NO_RESPONSE');
+  t.match(by('signed_in'), [{ nameId: 'alice@contoso.example' }], 'alice: signed_in');
+  t.match(by('fleet_rejected'), [{ nameId: 'carol@contoso.example', fleetStatus: 'account_invalid' }], 'carol: fleet_rejected (account_invalid)');
+  t.equal(list.length, 3, 'alice and carol are not also reported as no response');
+});

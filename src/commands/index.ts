@@ -8,5 +8,6 @@ import { decodeCommand } from './decode.js';
 import { loginCommand } from './login.js';
 import { fleetSimCommand } from './fleet-sim.js';
 import { preflightCommand } from './preflight.js';
+import { explainCommand } from './explain.js';
 
-export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, idpCommand, checkCommand, preflightCommand, decodeCommand, loginCommand, fleetSimCommand];
+export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, idpCommand, checkCommand, preflightCommand, decodeCommand, explainCommand, loginCommand, fleetSimCommand];

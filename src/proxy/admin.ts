@@ -2,6 +2,7 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { withEntraError } from './entra-error.js';
 import { summarizeAttempt } from './attempt.js';
 import type { MetadataSource } from './metadata-source.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -45,6 +46,15 @@ const LIST_LIMIT = 500;
 function notFound(request: FastifyRequest, reply: FastifyReply) {
   if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'NOT_FOUND', status: 404, title: 'No such attempt' } });
   return reply.code(404).type('text/html; charset=utf-8').send(messagePage('Not found', 'No such attempt (the history keeps the most recent ones only).'));
+}
+
+/** A browser request from another site (Origin or Sec-Fetch-Site says so) is not the admin UI's own form. */
+function sameOrigin(headers: Record<string, string | string[] | undefined>): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return false;
+  const origin = headers.origin;
+  if (typeof origin !== 'string' || origin === 'null') return origin === undefined;
+  try { return new URL(origin).host === headers.host; } catch { return false; }
 }
 
 export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(): Promise<void> }> {
@@ -120,6 +130,27 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     if (!a?.report?.xml) return notFound(request, reply);
     return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="response-${a.id.replace(/[^A-Za-z0-9-]/g, '_')}.xml"`)
       .header('content-security-policy', "default-src 'none'; sandbox").send(a.report.xml);
+  });
+  // a pasted Entra error (the AADSTS page a login stopped at) is kept on the attempt with its meaning and remedy
+  const reportEntraError = async (id: string, text: unknown) => {
+    const a = await o.store.getAttempt(id);
+    if (!a || typeof text !== 'string') return null;
+    const r = withEntraError(a, text, now());
+    if (r.codes.length > 0) await o.store.updateAttempt(r.attempt);
+    return r;
+  };
+  app.post<{ Params: { id: string }; Body: { text?: unknown } }>('/attempts/:id/entra-error', async (request, reply) => {
+    // a form post from this admin UI only: another site's page must not write into attempts (CSRF)
+    if (!sameOrigin(request.headers)) return reply.code(403).type('text/html; charset=utf-8').send(messagePage('Refused', 'This form is accepted from the admin UI\'s own pages only.'));
+    const r = await reportEntraError(request.params.id, request.body?.text);
+    if (!r) return notFound(request, reply);
+    return reply.redirect(`/attempts/${encodeURIComponent(request.params.id)}${r.codes.length > 0 ? '' : '?aadsts=none'}#entra-error`, 303);
+  });
+  app.post<{ Params: { id: string }; Body: { text?: unknown } }>('/api/attempts/:id/entra-error', async (request, reply) => {
+    if (!sameOrigin(request.headers)) return reply.code(403).send({ error: { code: 'CROSS_ORIGIN', status: 403, title: 'Accepted from the admin UI or an API client only' } });
+    const r = await reportEntraError(request.params.id, request.body?.text);
+    if (!r) return notFound(request, reply);
+    return { codes: r.codes.map(({ code, meaning, remedy }) => ({ code, meaning, remedy })), attempt: summarizeAttempt(r.attempt) };
   });
   app.get('/metadata', async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(metadataPage(o.metadata.current(), o.metadata.status(), now())));

@@ -32,3 +32,16 @@ export function extractAadsts(message: string | null): string[] {
   if (!message) return [];
   return [...message.matchAll(/AADSTS(\d{4,8})/g)].map((m) => m[1]);
 }
+
+export interface ExplainedAadsts {
+  code: string;
+  /** null: a code samlscope's table does not hold */
+  meaning: string | null;
+  remedy: string | null;
+}
+
+/** Every AADSTS code in a pasted Entra error text (or just a code), each with its meaning and remedy when known. */
+export function explainAadsts(text: string): ExplainedAadsts[] {
+  const codes = [...new Set(extractAadsts(text.slice(0, 20_000)).concat(/^\s*(\d{5,8})\s*$/.exec(text)?.[1] ?? []))];
+  return codes.map((code) => ({ code, meaning: AADSTS[code]?.meaning ?? null, remedy: AADSTS[code]?.remedy ?? null }));
+}

@@ -35,6 +35,21 @@ function badge(verdict: 'accept' | 'reject' | null): string {
   return `<span class="badge ${verdict === 'accept' ? 'accept' : 'reject'}" data-verdict="${esc(verdict)}">${esc(verdict)}</span>`;
 }
 
+/** For a login that never came back: the likely causes, most likely first, and the form to paste Entra's error page. */
+function entraSection(a: Attempt): string {
+  const reported = a.entraErrors ?? [];
+  if (a.outcome !== 'no_idp_response' && reported.length === 0) return '';
+  const causes = (a.findings.find((f) => f.code === 'SAML_IDP_NO_RESPONSE')?.evidence?.likelyCauses ?? []) as { aadsts: string; why: string; remedy: string }[];
+  const ranked = causes.length > 0
+    ? `<p>Likely causes, most likely first (Entra shows the real one on its error page):</p><ol id="likely-causes">${causes.map((c) => `<li data-aadsts="${esc(c.aadsts)}"><b>AADSTS${esc(c.aadsts)}</b>: ${esc(c.why)}.<br><span class="muted">Fix: ${esc(c.remedy)}</span></li>`).join('')}</ol>`
+    : '';
+  const list = reported.length > 0
+    ? `<ul id="entra-errors">${reported.map((e) => `<li data-aadsts="${esc(e.code)}"><b>AADSTS${esc(e.code)}</b>: ${esc(e.meaning ?? 'not in samlscope\'s table')}${e.remedy ? `<br>Fix: ${esc(e.remedy)}` : ''}</li>`).join('')}</ul>`
+    : '';
+  return `<section id="entra-error" aria-labelledby="entra-error-h"><h2 id="entra-error-h">Entra's side</h2>${list}${ranked}
+<form method="post" action="${attemptHref(a.id, '/entra-error')}"><label for="aadsts-text">Paste the error text Entra showed (it names an AADSTS code)</label><br><textarea id="aadsts-text" name="text" rows="3" cols="80" maxlength="2000" required></textarea><br><button type="submit">Explain and keep with this login</button></form></section>`;
+}
+
 /** The login's outcome, first on every row and page: what became of it, with Fleet's status= when Fleet refused. */
 function outcomeBadge(a: Pick<Attempt, 'outcome' | 'fleetStatus'>): string {
   const label = a.outcome.replace(/_/g, ' ') + (a.fleetStatus ? ` (${a.fleetStatus})` : '');
@@ -166,6 +181,7 @@ export function detailPage(a: Attempt, c: DetailContext): string {
   const body = `<p><a href="/">← all attempts</a></p>
 <h1>SSO attempt <code>${esc(a.id)}</code> ${outcomeBadge(a)}</h1>
 <p id="outcome" data-outcome="${esc(a.outcome)}"><b>${esc(OUTCOMES[a.outcome])}.</b> SAML verdict: ${badge(a.verdict)}</p>
+${entraSection(a)}
 <p>User <b class="user">${esc(a.nameId ?? '(no NameID)')}</b>, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
 <h2>Timeline</h2>${timeline}
 <h2>Findings</h2>${findings}
