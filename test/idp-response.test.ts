@@ -8,9 +8,10 @@ import {
   buildEntraErrorResponse, buildEntraMetadata, buildEntraResponse, audienceFor, CLAIM, NAMEID_FORMAT, pairwiseNameId,
   type EntraResponseSpec,
 } from '../src/idp/response.js';
+import { corpusPath, corpusSkip } from './corpus.js';
 
 const root = join(import.meta.dirname, '..');
-const samples = new URL('../../shared/samples/entra', import.meta.url).pathname;
+const samples = corpusPath('samples/entra');
 const pair = (n: string) => ({
   privateKeyPem: readFileSync(join(root, 'certs', `${n}.key.pem`), 'utf8'),
   certPem: readFileSync(join(root, 'certs', `${n}.cert.pem`), 'utf8'),
@@ -48,7 +49,7 @@ function verifyAll(xml: string, certPem: string): boolean[] {
 }
 
 // The tercen sample's parameters: the mock must produce the same layout from them.
-const tercen = readFileSync(join(samples, 'entra-response-2022-tercen.xml'), 'utf8').trim();
+const tercen = corpusSkip ? '' : readFileSync(join(samples, 'entra-response-2022-tercen.xml'), 'utf8').trim();
 const tercenSpec: EntraResponseSpec = {
   tenantId: '5b5c94c6-14cf-42da-85bc-4e08722b253b',
   acsUrl: 'https://devpg.tercen.com/_service/sso/auth/saml',
@@ -67,7 +68,7 @@ const tercenSpec: EntraResponseSpec = {
   authnInstant: new Date('2022-02-23T10:17:10.452Z'),
 };
 
-t.test('layout equals the real Entra response (tercen): element order, prefixes, namespaces, attribute order', async (t) => {
+t.test('layout equals the real Entra response (tercen): element order, prefixes, namespaces, attribute order', { skip: corpusSkip }, async (t) => {
   const mock = buildEntraResponse(tercenSpec);
   t.same(skeleton(mock), skeleton(tercen));
   t.same(attrsOf(mock, 'Attribute'), attrsOf(tercen, 'Attribute'), 'claim URIs in Entra order');
@@ -147,7 +148,7 @@ t.test('error response: unsigned, nested status, AADSTS message with Trace ID an
   t.notMatch(xml, /Signature|Assertion/);
 });
 
-t.test('metadata layout equals real app metadata during a rollover (ggtristams), BOM, one line, signed', async (t) => {
+t.test('metadata layout equals real app metadata during a rollover (ggtristams), BOM, one line, signed', { skip: corpusSkip }, async (t) => {
   const real = readFileSync(join(samples, 'entra-metadata-app-2024-ggtristams.xml'), 'utf8');
   const md = buildEntraMetadata({ tenantId: '81c1df79-e153-4f9d-a101-8dcf04af6c2c', baseUrl: 'https://login.microsoftonline.com', certsPem: [key.certPem, rollover.certPem], signingKey: key });
   t.equal(md.charCodeAt(0), 0xfeff, 'UTF-8 BOM');

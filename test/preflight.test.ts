@@ -8,7 +8,7 @@ import { startMockIdp } from '../src/idp/server.js';
 import { parseConfig } from '../src/idp/config.js';
 import { loadTestKeys } from '../src/idp/keys.js';
 import { CATALOGUE } from '../src/saml/index.js';
-import { preflight, PreflightError, type PreflightReport } from '../src/preflight/preflight.js';
+import { preflight, type PreflightReport } from '../src/preflight/preflight.js';
 import { preflightCommand } from '../src/commands/preflight.js';
 import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
 import { childEnv } from './child-env.js';

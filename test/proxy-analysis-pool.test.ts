@@ -1,9 +1,10 @@
 // The SAML analysis worker pool: same reports as in-process, stuck and crashed workers replaced, a full queue answered with its codes through a real proxy.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { BroadcastChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lowerThreadPriority } from '../src/proxy/analysis-worker.js';
 import { ANALYSIS_POOL_DEFAULTS, AnalysisUnavailableError, createAnalysisPool, defaultWorkerUrl, withoutLoaders, type AnalysisPool } from '../src/proxy/analysis-pool.js';
@@ -20,13 +21,18 @@ const CALLBACK = '/api/v1/fleet/sso/callback';
 const FORM = 'application/x-www-form-urlencoded';
 
 // A stand-in worker speaking the pool's messages: "hang" spins forever, "crash" exits, anything else gets a canned reject report.
+// Given a channel name, it also says on that BroadcastChannel which job it took, before doing it: the thing a test waits for
+// instead of sleeping (the pool has dispatched the job, so its timeout runs, by the time the message is sent).
 const dir = mkdtempSync(join(tmpdir(), 'samlscope-pool-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const stubWorker = pathToFileURL(join(dir, 'stub-worker.mjs'));
-writeFileSync(stubWorker, `
-import { parentPort } from 'node:worker_threads';
+function writeStubWorker(file: string, channel?: string): URL {
+  const url = pathToFileURL(join(dir, file));
+  writeFileSync(url, `
+import { BroadcastChannel, parentPort } from 'node:worker_threads';
+const told = ${channel ? `new BroadcastChannel(${JSON.stringify(channel)})` : 'null'};
 parentPort.on('message', (job) => {
   const text = typeof job.input === 'string' ? job.input : Buffer.from(job.input).toString('latin1');
+  told?.postMessage(text);
   if (text.includes('hang')) for (;;) {}
   if (text.includes('crash')) process.exit(7);
   parentPort.postMessage({ kind: 'done', id: job.id, report: { verdict: 'reject', findings: [], subject: null, signature: null,
@@ -34,6 +40,25 @@ parentPort.on('message', (job) => {
 });
 parentPort.postMessage({ kind: 'ready' });
 `);
+  return url;
+}
+const stubWorker = writeStubWorker('stub-worker.mjs');
+
+/** A stub worker telling on its own channel; taken(word) resolves once it has taken a job whose input contains word. */
+function tellingStubWorker(t: Test, name: string): { url: URL; taken(word: string): Promise<void> } {
+  const channel = new BroadcastChannel(`samlscope-pool-test-${name}-${process.pid}`);
+  t.teardown(() => channel.close());
+  const seen: string[] = [];
+  const waiting: { word: string; resolve: () => void }[] = [];
+  channel.onmessage = (e) => {
+    seen.push(String((e as { data: unknown }).data));
+    for (const w of waiting.filter((x) => seen.some((s) => s.includes(x.word)))) { waiting.splice(waiting.indexOf(w), 1); w.resolve(); }
+  };
+  return {
+    url: writeStubWorker(`stub-worker-${name}.mjs`, channel.name),
+    taken: (word) => (seen.some((s) => s.includes(word)) ? Promise.resolve() : new Promise((resolve) => waiting.push({ word, resolve }))),
+  };
+}
 const brokenWorker = pathToFileURL(join(dir, 'broken-worker.mjs'));
 writeFileSync(brokenWorker, 'throw new Error("cannot load");\n');
 
@@ -169,29 +194,29 @@ await pool.close();
 
 for (const mode of ['enforce', 'observe'] as const) {
   t.test(`${mode}: through the proxy, a full queue and a stuck analysis give SAML_FLEET_ANALYSIS_UNAVAILABLE${mode === 'enforce' ? ' and EDGE_ANALYSIS_UNAVAILABLE' : ', forwarded'}`, async (t) => {
-    const { proxy, callbacks } = await setup(t, mode, { analysisWorkers: 1, analysisPool: { maxQueue: 1, timeoutMs: 2500, workerUrl: stubWorker } });
+    const worker = tellingStubWorker(t, mode);
+    const { proxy, callbacks } = await setup(t, mode, { analysisWorkers: 1, analysisPool: { maxQueue: 1, timeoutMs: 2500, workerUrl: worker.url } });
     const post = (body: string) => send(proxy.url, { method: 'POST', path: CALLBACK, body: Buffer.from(body), headers: { 'content-type': FORM, accept: 'application/json' } });
     const first = post('SAMLResponse=' + Buffer.from('hang').toString('base64'));
-    await sleep(500);
-    const second = post('SAMLResponse=' + Buffer.from('fine').toString('base64'));
-    await sleep(500);
-    const third = await post('SAMLResponse=' + Buffer.from('fine').toString('base64'));
-    const [r1, r2] = await Promise.all([first, second]);
+    await worker.taken('hang');
+    // the only worker is stuck: of two more callbacks, the one that reaches the pool first waits in the queue (size 1), the other is refused
+    const [r1, ra, rb] = await Promise.all([first, post('SAMLResponse=' + Buffer.from('fine').toString('base64')), post('SAMLResponse=' + Buffer.from('fine').toString('base64'))]);
+    const [busy, analysed] = ra.status === 503 ? [ra, rb] : [rb, ra];
     const attempts = await proxy.store.listAttempts(10);
     const unavailable = (a: (typeof attempts)[number]) => a.findings.find((f) => f.code === 'SAML_FLEET_ANALYSIS_UNAVAILABLE')?.evidence?.reason ?? 'analysed';
     t.same(attempts.map(unavailable).sort(), ['analysed', 'busy', 'timeout'], 'one refused as busy, one timed out, one analysed');
     if (mode === 'enforce') {
-      for (const [r, what] of [[third, 'busy'], [r1, 'timeout']] as const) {
+      for (const [r, what] of [[busy, 'busy'], [r1, 'timeout']] as const) {
         t.equal(r.status, 503, `${what}: 503`);
         t.same(JSON.parse(r.body.toString()).error, { code: 'EDGE_ANALYSIS_UNAVAILABLE', status: 503, title: JSON.parse(r.body.toString()).error.title, requestId: JSON.parse(r.body.toString()).error.requestId, findings: ['SAML_FLEET_ANALYSIS_UNAVAILABLE'] }, `${what}: the EDGE code and the finding`);
       }
-      t.equal(r2.status, 403, 'the analysed one is judged (the stub rejects it)');
-      t.equal(JSON.parse(r2.body.toString()).error.code, 'EDGE_SSO_REJECTED');
+      t.equal(analysed.status, 403, 'the analysed one is judged (the stub rejects it)');
+      t.equal(JSON.parse(analysed.body.toString()).error.code, 'EDGE_SSO_REJECTED');
       t.equal(callbacks(), 0, 'Fleet saw none');
       t.ok(attempts.every((a) => a.action === 'blocked'));
     } else {
       t.equal(callbacks(), 3, 'all three forwarded to Fleet');
-      t.ok([third, r1, r2].every((r) => r.status !== 503), 'Fleet answered each');
+      t.ok([r1, ra, rb].every((r) => r.status !== 503), 'Fleet answered each');
       t.ok(attempts.every((a) => a.action === 'forwarded'));
     }
   });

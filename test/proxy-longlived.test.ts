@@ -23,10 +23,12 @@ t.test('a websocket stays open for minutes and a 105 s request is not cut (run s
   ws.on('close', () => { closedEarly = true; });
   const started = Date.now();
   let round = 0;
-  while (Date.now() - started < HOLD_MS) {
+  while (Date.now() - started < HOLD_MS && !closedEarly) {
     await new Promise((r) => setTimeout(r, 20_000));
-    ws.send(`ping ${++round}`);
-    await new Promise((r) => setTimeout(r, 200));
+    const ping = `ping ${++round}`;
+    const echoed = new Promise<void>((resolve) => { const on = (m: WebSocket.RawData) => { if (String(m) === ping) { ws.off('message', on); resolve(); } }; ws.on('message', on); });
+    ws.send(ping);
+    await Promise.race([echoed, new Promise<void>((resolve) => ws.once('close', () => resolve()))]);
   }
   t.equal(closedEarly, false, 'still open after the hold');
   const echoes = inbox.filter((m) => m.startsWith('ping '));

@@ -3,7 +3,6 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, WebSocket } from 'ws';
 import { startProxy, type ProxyHandle, type ProxyOptions } from '../src/proxy/server.js';
 import { EDGE_ERRORS } from '../src/proxy/edge-errors.js';
@@ -123,7 +122,8 @@ t.test('websocket: Origin preserved, messages both ways, stays open', async (t) 
   await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
   const echoes: string[] = [];
   ws.on('message', (m) => echoes.push(m.toString()));
-  for (let i = 0; i < 3; i++) { ws.send(`m${i}`); await sleep(500); }
+  // each message waits for the echo of the one before it: the order is the exchange's, not a timer's
+  for (let i = 0; i < 3; i++) { const echoed = new Promise((r) => ws.once('message', r)); ws.send(`m${i}`); await echoed; }
   t.same(echoes, ['m0', 'm1', 'm2']);
   // the client's handshake completes at the proxy first; Fleet's side is connected by the time echoes return
   t.equal(wsOrigins[wsOrigins.length - 1], 'https://fleet.example.test', 'Origin reached Fleet');

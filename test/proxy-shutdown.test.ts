@@ -39,17 +39,21 @@ t.test('frame boundaries: a close frame never lands inside a frame', async (t) =
 });
 
 t.test('SIGTERM under load: in-flight requests finish, new connections refused, websocket closed with 1001, exit 0', async (t) => {
-  // the upstream: fast answers, /slow after 2 s, a websocket echo
+  // the upstream: fast answers, /slow after 2 s, a websocket echo; it tells when /slow reached it and when the tunnel closed
+  let slowArrived!: () => void;
+  const slowInFlight = new Promise<void>((r) => { slowArrived = r; });
+  let upstreamClosed!: () => void;
+  const upstreamWsClosed = new Promise<void>((r) => { upstreamClosed = r; });
   const upstream = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      if (req.url === '/slow') setTimeout(() => res.end('slow done'), 2000);
+      if (req.url === '/slow') { slowArrived(); setTimeout(() => res.end('slow done'), 2000); }
       else res.end('ok');
     });
   });
   const wss = new WebSocketServer({ server: upstream });
   const upstreamCloses: number[] = [];
-  wss.on('connection', (ws) => { ws.on('message', (m) => ws.send(m)); ws.on('close', (code) => upstreamCloses.push(code)); });
+  wss.on('connection', (ws) => { ws.on('message', (m) => ws.send(m)); ws.on('close', (code) => { upstreamCloses.push(code); upstreamClosed(); }); });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => { wss.close(); upstream.closeAllConnections(); upstream.close(() => r()); }));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
@@ -78,6 +82,9 @@ t.test('SIGTERM under load: in-flight requests finish, new connections refused, 
   const pool = new Pool(proxyUrl, { connections: 16, pipelining: 1 });
   t.teardown(() => pool.destroy());
   const results: { sentAt: number; status: number | null; error: string | null }[] = [];
+  let answered = 0;
+  let fiftyAnswered!: () => void;
+  const underLoad = new Promise<void>((r) => { fiftyAnswered = r; });
   const all: Promise<void>[] = [];
   let sigtermAt = Infinity;
   const slow = request(proxyUrl + '/slow', { dispatcher: new Pool(proxyUrl, { connections: 1 }) })
@@ -87,15 +94,17 @@ t.test('SIGTERM under load: in-flight requests finish, new connections refused, 
       const entry = { sentAt: Date.now(), status: null as number | null, error: null as string | null };
       results.push(entry);
       all.push(pool.request({ path: `/api/osquery/distributed/read?i=${i}`, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
-        .then(async (r) => { entry.status = r.statusCode; await r.body.text(); }, (e: Error & { code?: string }) => { entry.error = e.code ?? e.message; }));
+        .then(async (r) => { entry.status = r.statusCode; await r.body.text(); if (++answered === 50) fiftyAnswered(); }, (e: Error & { code?: string }) => { entry.error = e.code ?? e.message; }));
       await sleep(15);
     }
   })();
 
-  await sleep(1000);
+  // SIGTERM once the load is flowing (50 answered) and the slow request is at the upstream: in flight, not yet answered
+  await Promise.all([underLoad, slowInFlight]);
   sigtermAt = Date.now();
   child.kill('SIGTERM');
-  await sleep(300);
+  // the proxy closes its listener before it sends the websocket its close frame (shutdown.ts drain): after the frame, no new connection
+  const closed = await wsClosed;
   const refused = await new Promise<string>((resolve) => {
     const c = createConnection({ host: '127.0.0.1', port });
     c.once('connect', () => { c.destroy(); resolve('connected'); });
@@ -112,13 +121,12 @@ t.test('SIGTERM under load: in-flight requests finish, new connections refused, 
   t.ok(after.every((r) => r.status === 200 || r.error !== null), 'later ones were answered or refused, never half-served');
   t.same(await slow, { status: 200, body: 'slow done' }, 'the 2 s request in flight at SIGTERM finished');
 
-  const closed = await wsClosed;
   t.equal(closed.code, 1001, 'the websocket got a close frame with 1001 (going away)');
   t.ok(closed.at - sigtermAt < 1500, 'promptly, not at the end of the grace');
   const exit = await exited;
   t.equal(exit.code, 0, 'exit code 0');
   t.ok(exit.at - sigtermAt < GRACE_S * 1000, `exited ${exit.at - sigtermAt} ms after SIGTERM, within the grace`);
   t.ok(exit.at - sigtermAt >= 700, 'not before the slow request was done');
-  await sleep(50);
+  await upstreamWsClosed;
   t.same(upstreamCloses, [1001], 'Fleet\'s side got the client\'s close frame (1001) through the tunnel');
 });

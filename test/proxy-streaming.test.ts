@@ -77,7 +77,7 @@ t.test('1 GiB each way through the proxy, bytes intact, memory bounded', async (
     const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/api/latest/fleet/software/package', headers: { 'content-type': 'application/octet-stream', 'content-length': GIB } }, (res) => {
       let s = '';
       res.on('data', (c: Buffer) => { s += c.toString(); });
-      res.on('end', () => { try { resolve(JSON.parse(s)); } catch (e) { reject(new Error(`bad answer ${res.statusCode}: ${s}`)); } });
+      res.on('end', () => { try { resolve(JSON.parse(s)); } catch { reject(new Error(`bad answer ${res.statusCode}: ${s}`)); } });
     });
     req.on('error', reject);
     pipeline(Readable.from(gib()), req).catch(reject);

@@ -31,9 +31,9 @@ async function adminJson<T>(p: ProxyHandle, path: string): Promise<T> {
   return (await r.body.json()) as T;
 }
 
-/** the attempt a callback produced (stored after Fleet's answer was read: poll briefly) */
+/** the attempt a callback produced (stored after Fleet's answer was read: poll until it is there, for up to 10 s on a loaded machine) */
 async function attemptOn(p: ProxyHandle, pred: (a: AttemptSummary) => boolean): Promise<AttemptSummary | undefined> {
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 400; i++) {
     const found = (await adminJson<AttemptSummary[]>(p, '/api/attempts')).find(pred);
     if (found) return found;
     await new Promise((r) => setTimeout(r, 25));

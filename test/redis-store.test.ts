@@ -95,11 +95,13 @@ t.test('shared state in one Redis', async (t) => {
 t.test('Redis gone: every call fails fast with StoreUnavailableError, health says why, attempts stay local', async (t) => {
   const redis = await startRedis(t);
   const changes: StoreHealth[] = [];
-  const s = await openRedisStore({ url: redis.url, prefix: 'gone:', commandTimeoutMs: 300, onStateChange: (h) => changes.push(h) });
+  let noticed!: () => void;
+  const degraded = new Promise<void>((r) => { noticed = r; });
+  const s = await openRedisStore({ url: redis.url, prefix: 'gone:', commandTimeoutMs: 300, onStateChange: (h) => { changes.push(h); if (h.status === 'degraded') noticed(); } });
   t.teardown(() => s.close());
   await s.addAttempt(attempt('before', '2026-01-01T00:00:00.000Z'));
   await redis.kill();
-  await sleep(100);
+  await degraded; // the client saw the connection close
   const t0 = Date.now();
   await t.rejects(s.takeAuthnRequest('x'), StoreUnavailableError);
   await t.rejects(s.seenAssertion('_a', new Date(Date.now() + 1000)), StoreUnavailableError);

@@ -3,7 +3,6 @@ import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { analyzeResponse, parseMetadata, type AnalysisReport } from '../src/saml/index.js';
-import { signElement } from '../src/idp/response.js';
 import { FIXTURE_PARAMS, KEYS, REQUEST_ID, editedThenSigned, validResponse } from '../scripts/fixture-cases.js';
 
 const md = parseMetadata(readFileSync(new URL('../fixtures/metadata/test-idp.xml', import.meta.url), 'utf8'));
