@@ -81,6 +81,8 @@ export interface RunOptions {
   start?: number;
   analyze: AnalyzeOptions;
   timeLimitMs?: number;
+  /** stop starting new cases after this much wall time (the suite's bound on a loaded machine); stats.cases says how many ran */
+  wallBudgetMs?: number;
   onFailure?: (f: FuzzFailure) => void;
 }
 
@@ -99,7 +101,9 @@ export async function runFuzz(o: RunOptions): Promise<FuzzStats> {
   const ids = await seedIdentities(o.seeds, o.analyze);
   const stats: FuzzStats = { cases: 0, accepted: 0, rejected: 0, errors: 0, maxMs: 0, maxMsCase: -1, totalMs: 0, acceptedBy: {}, failures: [] };
   const start = o.start ?? 0;
-  for (let index = start; index < start + o.cases; index++) {
+  const began = performance.now();
+  const inBudget = () => o.wallBudgetMs === undefined || performance.now() - began < o.wallBudgetMs;
+  for (let index = start; index < start + o.cases && inBudget(); index++) {
     const c = buildCase(o.seeds, o.seed, index);
     const j = await judge(c.input, ids.get(c.seedName)!, { analyze: o.analyze, timeLimitMs: o.timeLimitMs });
     stats.cases++;
