@@ -1,13 +1,17 @@
 // The analysis engine: one SAMLResponse + metadata + clock → findings and a verdict, mirroring Fleet ≥ 4.71 and beyond.
+import { XMLSerializer } from '@xmldom/xmldom';
 import { AADSTS, extractAadsts } from './aadsts.js';
 import { decodeSamlInput } from './decode.js';
+import { predictFleet, type FleetOutcome } from './fleet.js';
 import { finding, hasErrors, type Finding } from './findings.js';
-import { verifyEnvelopedSignature, type SignatureCheck } from './signature.js';
+import { verifyEnvelopedSignature, verifyLikeGoxmldsig, type SignatureCheck } from './signature.js';
 import {
   DEFAULT_LIMITS,
   type AnalysisReport,
   type AnalyzeOptions,
   type AssertionSummary,
+  type FleetPrediction,
+  type IdpMetadata,
   type ResponseSummary,
   type SignatureSummary,
   type SignedPart,
@@ -36,9 +40,13 @@ function limitsOf(opts: AnalyzeOptions): XmlLimits {
   return { ...DEFAULT_LIMITS, ...opts.limits };
 }
 
+/** Fleet's outcome when the input never becomes a SAML Response it could read. */
+export const FLEET_REFUSES: FleetPrediction = { verdict: 'reject', nameId: null, issuer: null, audiences: [] };
+
 function rejectReport(findings: Finding[], opts: AnalyzeOptions, partial: Partial<AnalysisReport> = {}): AnalysisReport {
   return {
     verdict: 'reject',
+    fleet: FLEET_REFUSES,
     findings,
     subject: null,
     signature: null,
@@ -67,7 +75,7 @@ export function readResponse(r: Element): ResponseSummary {
   const sub = top ? firstChild(top, NS.protocol, 'StatusCode') : null;
   return {
     id: attr(r, 'ID'),
-    issuer: textOf(firstChild(r, NS.assertion, 'Issuer'))?.trim() ?? null,
+    issuer: textOf(firstChild(r, NS.assertion, 'Issuer')),
     destination: attr(r, 'Destination'),
     inResponseTo: attr(r, 'InResponseTo'),
     issueInstant: attr(r, 'IssueInstant'),
@@ -89,7 +97,7 @@ export function readAssertion(a: Element): { summary: AssertionSummary; subject:
   });
   const conditions = firstChild(a, NS.assertion, 'Conditions');
   const restrictions = conditions
-    ? childElements(conditions, NS.assertion, 'AudienceRestriction').map((ar) => childElements(ar, NS.assertion, 'Audience').map((e) => (textOf(e) ?? '').trim()))
+    ? childElements(conditions, NS.assertion, 'AudienceRestriction').map((ar) => childElements(ar, NS.assertion, 'Audience').map((e) => textOf(e) ?? ''))
     : [];
   const attributes: Record<string, string[]> = {};
   for (const st of childElements(a, NS.assertion, 'AttributeStatement')) {
@@ -103,7 +111,7 @@ export function readAssertion(a: Element): { summary: AssertionSummary; subject:
   return {
     summary: {
       id: attr(a, 'ID'),
-      issuer: textOf(firstChild(a, NS.assertion, 'Issuer'))?.trim() ?? null,
+      issuer: textOf(firstChild(a, NS.assertion, 'Issuer')),
       issueInstant: attr(a, 'IssueInstant'),
       notBefore: attr(conditions, 'NotBefore'),
       notOnOrAfter: attr(conditions, 'NotOnOrAfter'),
@@ -155,6 +163,29 @@ function duplicateIds(doc: Document): string[] {
   return [...dups];
 }
 
+/** Children that SAML allows once per parent (Go's unmarshalling keeps the last of them, samlscope reads the first). */
+const SINGLETONS: Array<[string, string, string, string]> = [
+  [NS.protocol, 'Response', NS.assertion, 'Issuer'],
+  [NS.protocol, 'Response', NS.protocol, 'Status'],
+  [NS.protocol, 'Status', NS.protocol, 'StatusCode'],
+  [NS.protocol, 'StatusCode', NS.protocol, 'StatusCode'],
+  [NS.assertion, 'Assertion', NS.assertion, 'Issuer'],
+  [NS.assertion, 'Assertion', NS.assertion, 'Subject'],
+  [NS.assertion, 'Assertion', NS.assertion, 'Conditions'],
+  [NS.assertion, 'Subject', NS.assertion, 'NameID'],
+  [NS.assertion, 'SubjectConfirmation', NS.assertion, 'SubjectConfirmationData'],
+];
+
+/** The first singleton element that appears twice under one parent, as "Parent/Child", or null. */
+export function duplicateSingleton(root: Element): string | null {
+  for (const parent of [root, ...allElements(root)]) {
+    for (const [pns, pname, cns, cname] of SINGLETONS) {
+      if (parent.namespaceURI === pns && parent.localName === pname && childElements(parent, cns, cname).length > 1) return `${pname}/${cname}`;
+    }
+  }
+  return null;
+}
+
 function signatureSummary(signed: SignedPart, checks: Array<SignatureCheck | null>): SignatureSummary {
   const ok = checks.find((c) => c?.valid) ?? checks.find((c) => c !== null) ?? null;
   return {
@@ -180,18 +211,34 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
   const decoded = decodeSamlInput(input, limits);
   if (!decoded.ok) return rejectReport(decoded.findings, opts, { inputKind: decoded.kind, relayState: decoded.relayState });
   const base = { xml: decoded.xml, inputKind: decoded.kind, relayState: decoded.relayState };
-  const parsed = parseXmlSafely(decoded.xml, limits);
+  const policy: Finding[] = [...(decoded.findings ?? [])];
+  const parsed = parseXmlSafely(decoded.xml, limits, { policy });
   if (!parsed.ok) return rejectReport(parsed.findings, opts, base);
   const doc = parsed.doc;
   const root = doc.documentElement;
   if (root.namespaceURI !== NS.protocol || root.localName !== 'Response') {
     return rejectReport([finding('SAML_XML_NOT_RESPONSE', `Root element is {${root.namespaceURI ?? ''}}${root.localName}.`, { namespace: root.namespaceURI, localName: root.localName })], opts, base);
   }
-  const findings: Finding[] = [];
+  // xml-crypto re-parses the text it is given: hand it the XML 1.0 view xmldom parsed, so both see the same characters
+  const xmlText = parsed.text;
+  const checked = new Map<Element, SignatureCheck | null>();
+  const verify = (el: Element, label: 'Response' | 'Assertion'): SignatureCheck | null => {
+    if (!checked.has(el)) {
+      const sigs = childElements(el, NS.dsig, 'Signature');
+      checked.set(el, sigs.length === 1 ? verifyEnvelopedSignature(xmlText, el, sigs[0], md.certs, label) : null);
+    }
+    return checked.get(el) ?? null;
+  };
+  const fleet = predictFleet({ doc, emptyCdata: parsed.emptyCdata, opts, verify: (el, label) => verifyAsFleet(el, label, verify(el, label), md.certs, limits), skewMs, maxAgeMs });
+  const findings: Finding[] = [...policy];
   const dups = duplicateIds(doc);
   if (dups.length > 0) {
     // Nothing can be trusted once IDs are ambiguous: stop here.
-    return rejectReport([finding('SAML_XML_DUPLICATE_ID', `ID "${dups[0].slice(0, 80)}" appears more than once.`, { ids: dups.slice(0, 5) })], opts, { ...base, response: readResponse(root) });
+    return rejectReport([finding('SAML_XML_DUPLICATE_ID', `ID "${dups[0].slice(0, 80)}" appears more than once.`, { ids: dups.slice(0, 5) })], opts, { ...base, response: readResponse(root), fleet: fleetPrediction(fleet) });
+  }
+  const dupElement = duplicateSingleton(root);
+  if (dupElement) {
+    findings.push(finding('SAML_XML_DUPLICATE_ELEMENT', `<${dupElement.split('/')[0]}> has more than one <${dupElement.split('/')[1]}>.`, { element: dupElement, fleetNameId: fleet.nameId?.slice(0, 200) ?? null }));
   }
 
   // ---- the envelope as it arrived (unsigned view)
@@ -219,9 +266,9 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
   let respCheck: SignatureCheck | null = null;
   let aCheck: SignatureCheck | null = null;
   if (respSigs.length > 1) findings.push(finding('SAML_SIG_MULTIPLE_SIGNATURES', `The Response carries ${respSigs.length} Signature elements.`, { element: 'Response' }));
-  else if (respSigs.length === 1) respCheck = verifyEnvelopedSignature(decoded.xml, root, respSigs[0], md.certs, 'Response');
+  else if (respSigs.length === 1) respCheck = verify(root, 'Response');
   if (aSigs.length > 1) findings.push(finding('SAML_SIG_MULTIPLE_SIGNATURES', `The Assertion carries ${aSigs.length} Signature elements.`, { element: 'Assertion' }));
-  else if (aSigs.length === 1 && assertionEl) aCheck = verifyEnvelopedSignature(decoded.xml, assertionEl, aSigs[0], md.certs, 'Assertion');
+  else if (aSigs.length === 1 && assertionEl) aCheck = verify(assertionEl, 'Assertion');
   if (respCheck) findings.push(...respCheck.findings);
   if (aCheck) findings.push(...aCheck.findings);
   const respOk = respCheck?.valid === true;
@@ -376,9 +423,14 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
   }
   findings.push(...timeFindings('Response', response.issueInstant, now, maxAgeMs, skewMs));
 
+  // never accept what Fleet refuses: its reason becomes a finding when samlscope had none of that kind
+  if (fleet.refusal && !findings.some((f) => f.code === fleet.refusal?.code)) {
+    findings.push(finding(fleet.refusal.code, fleet.refusal.message, { fleet: true }));
+  }
   const trusted = trustedAssertion ? readAssertion(trustedAssertion) : null;
   const report: AnalysisReport = {
     verdict: hasErrors(findings) ? 'reject' : 'accept',
+    fleet: fleetPrediction(fleet),
     findings: orderFindings(findings),
     subject: trusted?.subject ? { nameId: trusted.subject.nameId, format: trusted.subject.format } : null,
     signature: signatureSummary(signed, [respCheck, aCheck]),
@@ -388,6 +440,22 @@ export function analyze(input: string | Buffer, opts: AnalyzeOptions): AnalysisR
     checkedAt: opts.now.toISOString(),
   };
   return report;
+}
+
+/**
+ * A signature as Fleet's goxmldsig judges it: samlscope's own check when that verified or failed on the cryptography;
+ * when samlscope refused the structure (or IDs are ambiguous), the lenient check on a detached copy of the element.
+ */
+function verifyAsFleet(el: Element, label: 'Response' | 'Assertion', strict: SignatureCheck | null, certs: IdpMetadata['certs'], limits: XmlLimits): SignatureCheck | null {
+  if (!strict || strict.valid || strict.findings.some((f) => f.code === 'SAML_SIG_DIGEST_MISMATCH' || f.code === 'SAML_SIG_INVALID')) return strict;
+  const detached = parseXmlSafely(new XMLSerializer().serializeToString(el), limits);
+  if (!detached.ok) return strict;
+  const sig = childElements(detached.doc.documentElement, NS.dsig, 'Signature');
+  return sig.length === 1 ? verifyLikeGoxmldsig(detached.text, sig[0], certs, label) : strict;
+}
+
+function fleetPrediction(o: FleetOutcome): FleetPrediction {
+  return { verdict: o.verdict, nameId: o.nameId, issuer: o.issuer, audiences: o.audiences };
 }
 
 const SEVERITY_RANK = { error: 0, warning: 1, info: 2 } as const;

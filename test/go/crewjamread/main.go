@@ -23,7 +23,9 @@
 //  1. xrv.Validate on the raw bytes (the round-trip validator; refuses e.g. an empty CDATA section and namespace
 //     tricks that encoding/xml would not re-emit identically). encoding/xml underneath refuses version="1.1", illegal
 //     XML 1.0 characters (also via character references) and undefined entities.
-//  2. etree.ReadFromBytes, root must exist [ParseXMLResponse].
+//  2. etree.ReadFromBytes, root must exist [ParseXMLResponse]; then Fleet's bounds (depth ≤ 100, ≤ 5000 elements).
+//     Debian's etree 1.1.0 accepts an end tag that closes nothing open and elements left open at the end of the input;
+//     the etree crewjam 0.5 requires refuses both (ErrXML): compensated by a nesting check before the parse.
 //  3. Response signature [validateSignature]: at most one direct dsig:Signature child (findChild), KeyInfo removed when it
 //     holds no X509Certificate, NSDetatch, goxmldsig Validate with IdAttribute "ID" and a fixed clock.
 //  4. Response fields read by unmarshalling the element through crewjam's elementToBytes (a copy of the element with
@@ -63,6 +65,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -290,6 +293,57 @@ func findChild(parent *etree.Element, ns, tag string) (*etree.Element, error) {
 	}
 }
 
+// etreeNestingCheck: what newer etree's ReadFrom refuses and Debian's etree 1.1.0 lets through: an end tag that does
+// not close the open element, and elements still open at the end of the input (ErrXML in etree ≥ 1.2).
+func etreeNestingCheck(raw []byte) error {
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	var open []xml.Name
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			if len(open) != 0 {
+				return errors.New("etree: invalid XML format (unclosed element)")
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			open = append(open, t.Name)
+		case xml.EndElement:
+			if len(open) == 0 || open[len(open)-1] != t.Name {
+				return errors.New("etree: invalid XML format (mismatched end tag)")
+			}
+			open = open[:len(open)-1]
+		}
+	}
+}
+
+// fleetLimits: Fleet's own bounds before any SAML check (PR #47463): nesting depth ≤ 100 and ≤ 5000 elements.
+func fleetLimits(root *etree.Element) error {
+	count := 0
+	var walk func(e *etree.Element, depth int) error
+	walk = func(e *etree.Element, depth int) error {
+		count++
+		if depth > 100 {
+			return errors.New("XML nested deeper than 100")
+		}
+		if count > 5000 {
+			return errors.New("more than 5000 XML elements")
+		}
+		for _, c := range e.ChildElements() {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(root, 1)
+}
+
 // goxmldsigValidate runs goxmldsig 1.2.0's Validate and turns its panics into errors, as 1.4.0 returns them.
 func goxmldsigValidate(ctx *dsig.ValidationContext, el *etree.Element) (err error) {
 	defer func() {
@@ -443,6 +497,9 @@ func (sp *serviceProvider) parseXMLResponse(raw []byte, out *parsed) error {
 	if err := xrv.Validate(bytes.NewReader(raw)); err != nil {
 		return fail("roundtrip", err)
 	}
+	if err := etreeNestingCheck(raw); err != nil {
+		return fail("parse", err)
+	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(raw); err != nil {
 		return fail("parse", err)
@@ -450,6 +507,9 @@ func (sp *serviceProvider) parseXMLResponse(raw []byte, out *parsed) error {
 	root := doc.Root()
 	if root == nil {
 		return fail("parse", errors.New("invalid xml: no root"))
+	}
+	if err := fleetLimits(root); err != nil {
+		return fail("fleet", err)
 	}
 	respSigErr := sp.validateSignature(root)
 	hasSig := respSigErr != errSignatureElementNotPresent
