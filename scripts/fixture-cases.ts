@@ -127,6 +127,7 @@ export const INVALID_CASES: FixtureCase[] = [
   // Fleet quirks: well-formed, correctly signed, and still refused by Fleet's Go stack
   { file: 'invalid/SAML_FLEET_QUIRK_EMPTY_CDATA.xml', code: 'SAML_FLEET_QUIRK_EMPTY_CDATA', build: () => swap(validResponse(), '>Alice Example<', '>Alice<![CDATA[]]> Example<') },
   { file: 'invalid/SAML_FLEET_QUIRK_PREFIX_REBINDING.xml', code: 'SAML_FLEET_QUIRK_PREFIX_REBINDING', build: () => swap(validResponse(), '</samlp:Response>', '<samlp:Extensions><samlp:x xmlns:samlp="urn:example:other"/></samlp:Extensions></samlp:Response>') },
+  { file: 'invalid/SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE.xml', code: 'SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE', build: () => editedThenSigned((x) => swap(x, '<samlp:Status>', '<samlp:Extensions><x xmlns=""/></samlp:Extensions><samlp:Status>'), 'Response') },
   { file: 'invalid/SAML_FLEET_QUIRK_CONFIRMATION_WITHOUT_DATA.xml', code: 'SAML_FLEET_QUIRK_CONFIRMATION_WITHOUT_DATA', build: () => editedThenSigned((x) => swap(x, /<SubjectConfirmationData[^>]*\/>/, '')) },
   // SIG
   { file: 'invalid/SAML_SIG_MISSING.xml', code: 'SAML_SIG_MISSING', build: () => validResponse({ signing: 'none' }) },

@@ -127,6 +127,9 @@ const PRE_SIGN: Mutation[] = [
   { name: 'redundant namespace declaration', apply: (x) => x.replace(/<NameID /, '<NameID xmlns="urn:oasis:names:tc:SAML:2.0:assertion" ') },
   { name: 'unused prefix declaration', apply: (x) => x.replace(/<Subject>/, '<Subject xmlns:foo="urn:foo">') },
   { name: 'entity refs in NameID', apply: (x) => x.replace(/(<NameID[^>]*>)a/, '$1&#97;').replace('@contoso', '&#x40;contoso') },
+  { name: 'undeclared-then-redeclared default namespace', apply: (x) => x.replace(/<AuthnContext>/, '<AuthnContext xmlns=""><x/></AuthnContext><AuthnContext>') },
+  { name: 'duplicate attribute before signing', apply: (x) => x.replace(/<NameID Format="([^"]*)"/, '<NameID Format="urn:x" Format="$1"') },
+  { name: 'DOCTYPE before signing', apply: (x) => '<!DOCTYPE Response>' + x },
   { name: 'amp in displayname', apply: (x, r) => intoText(x, DISPLAYNAME, '&amp;&lt;&gt;', r) },
 ];
 
@@ -155,6 +158,13 @@ const POST_SIGN: Mutation[] = [
   { name: 'post: rebind a prefix after the assertion', apply: (x) => x.replace('</samlp:Response>', '<saml:x xmlns:saml="urn:other"/></samlp:Response>') },
   { name: 'post: rebind samlp after the assertion', apply: (x) => x.replace('</samlp:Response>', '<samlp:x xmlns:samlp="urn:other"/></samlp:Response>') },
   { name: 'post: BOM', apply: (x) => '\ufeff' + x },
+  { name: 'post: DOCTYPE without entities', apply: (x, r) => pick(r, ['<!DOCTYPE Response>', '<!DOCTYPE x [<!ATTLIST Assertion ID ID #IMPLIED>]>', '<!DOCTYPE x [<!ENTITY a "]>">]>']) + x },
+  { name: 'post: DOCTYPE and an entity reference', apply: (x) => '<!DOCTYPE x [<!ENTITY e "alice">]>' + x.replace(/(<NameID[^>]*>)alice/, '$1&e;') },
+  { name: 'post: duplicate attribute', apply: (x, r) => x.replace(/<SubjectConfirmationData /, `<SubjectConfirmationData Recipient="${pick(r, ['https://fleet.example.com/api/v1/fleet/sso/callback', 'https://evil.example/'])}" `) },
+  { name: 'post: no closing root tag', apply: (x) => x.replace('</samlp:Response>', '') },
+  { name: 'post: text after the root', apply: (x, r) => x + pick(r, [' ', '\n', 'x', '<!--c-->', '<?p?>']) },
+  { name: 'post: undeclare the default namespace', apply: (x) => x.replace('<samlp:Status>', '<samlp:Status><x xmlns=""/>') },
+  { name: 'post: prefixed attribute', apply: (x) => x.replace('<Subject>', '<Subject xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x">') },
   { name: 'post: tab in an attribute', apply: (x, r) => intoAttr(x, 'Recipient', pick(r, ['\t', '\n', '&#9;', '&#10;']), r) },
 ];
 
@@ -164,8 +174,8 @@ const NAME_IDS = ['alice@contoso.example', `ali${LS}ce@contoso.example`, `alice$
 export interface Case { id: string; xml: string; steps: string[] }
 
 /** Case `index` of the campaign: a fresh unsigned response, 0–2 pre-sign mutations, a signing option, 0–1 post-sign mutation. */
-export function randomCase(index: number): Case {
-  const rng = caseRng(SEED, index);
+export function randomCase(index: number, seed = SEED): Case {
+  const rng = caseRng(seed, index);
   const steps: string[] = [];
   let xml = buildEntraResponse(baseSpec({ signing: 'none', nameId: pick(rng, NAME_IDS), displayName: pick(rng, DISPLAY_NAMES) }));
   for (let k = rng.int(3); k > 0; k--) {

@@ -435,6 +435,11 @@ export const CATALOGUE = {
     title: 'A SubjectConfirmation without SubjectConfirmationData crashes Fleet\'s SAML library',
     remedy: 'crewjam/saml dereferences SubjectConfirmationData of every SubjectConfirmation and panics when one has none, so the login fails. Entra always sends SubjectConfirmationData (Recipient, InResponseTo, NotOnOrAfter); another IdP must be configured to.',
   },
+  SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE: {
+    severity: 'error',
+    title: 'Fleet\'s XML-DSig library refuses a signature over xmlns=""',
+    remedy: 'goxmldsig keeps a redundant xmlns="" that XML canonicalization drops, so a signature that verifies by the standard (xmlsec1, samlscope) fails in Fleet and the login ends in status=error. Entra never undeclares the default namespace: whatever produced the message must not either.',
+  },
   SAML_FLEET_AUTHN_ISSUER_MISMATCH: {
     severity: 'error',
     title: 'AuthnRequest Issuer differs from the configured entity ID',

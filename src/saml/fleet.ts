@@ -11,6 +11,8 @@ const SAML_NAMESPACES = new Set<string>([NS.assertion, NS.protocol]);
 const READ_FROM_RESPONSE = new Set(['Response', 'Issuer', 'Status', 'StatusCode']);
 const READ_FROM_ASSERTION = new Set(['Assertion', 'Issuer', 'Subject', 'NameID', 'SubjectConfirmationData', 'Conditions', 'AudienceRestriction', 'Audience']);
 
+const EMPTY_DEFAULT_MESSAGE = (label: string) => `The signed ${label} undeclares the default namespace (xmlns="") where none was declared; Fleet's XML-DSig library canonicalises that differently and refuses the signature.`;
+
 export interface FleetRefusal { code: FindingCode; message: string }
 
 export interface FleetInputs {
@@ -98,6 +100,35 @@ export function prefixRebindings(doc: Document): Element[] {
     }
   }
   return misread;
+}
+
+/** The default namespace an element's nearest xmlns declaration gives it, or null when nothing declares one. */
+function declaredDefault(e: Element): string | null {
+  for (let n: Node | null = e; n && n.nodeType === 1; n = n.parentNode) {
+    if ((n as Element).hasAttribute('xmlns')) return (n as Element).getAttribute('xmlns') ?? '';
+  }
+  return null;
+}
+
+/**
+ * True when goxmldsig's exclusive canonicalisation of `signed` differs from XML-C14N's on the default namespace: it
+ * renders xmlns="" on an unprefixed element whose default namespace was explicitly undeclared although no default
+ * namespace was rendered above it (the specification leaves that declaration out), so the digest cannot match.
+ */
+export function goxmldsigEmptyDefaultDiffers(signed: Element): boolean {
+  const walk = (e: Element, goRendered: string | null, specRendered: string): boolean => {
+    let go = goRendered;
+    let spec = specRendered;
+    if (!e.prefix) {
+      const scope = declaredDefault(e);
+      const inScope = e.namespaceURI ?? '';
+      const goRenders = scope !== goRendered;
+      if (goRenders !== (inScope !== specRendered)) return true;
+      if (goRenders) { go = scope; spec = inScope; }
+    }
+    return childElements(e).some((c) => !(e === signed && c.namespaceURI === NS.dsig && c.localName === 'Signature') && walk(c, go, spec));
+  };
+  return walk(signed, null, '');
 }
 
 function refuse(code: FindingCode, message: string): FleetOutcome {
@@ -190,6 +221,7 @@ export function predictFleet(inp: FleetInputs): FleetOutcome {
   if (respSigs.length === 1) {
     const c = inp.verify(root, 'Response');
     if (!c || !signatureHolds(c, now)) return c ? signatureRefusal(c, 'Response') : refuse('SAML_SIG_INVALID', 'Fleet refuses the Response signature.');
+    if (goxmldsigEmptyDefaultDiffers(root)) return refuse('SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE', EMPTY_DEFAULT_MESSAGE('Response'));
     assertionsNeedSignatures = false;
   }
   let firstRefusal: FleetRefusal | null = childElements(root, NS.assertion, 'EncryptedAssertion').length > 0
@@ -200,6 +232,7 @@ export function predictFleet(inp: FleetInputs): FleetOutcome {
       if (sigs.length !== 1) { firstRefusal ??= { code: sigs.length === 0 ? 'SAML_SIG_MISSING' : 'SAML_SIG_MULTIPLE_SIGNATURES', message: `Fleet needs exactly one signature on an Assertion of an unsigned Response (found ${sigs.length}).` }; continue; }
       const c = inp.verify(a, 'Assertion');
       if (!c || !signatureHolds(c, now)) { firstRefusal ??= (c ? signatureRefusal(c, 'Assertion') : refuse('SAML_SIG_INVALID', 'Fleet refuses the Assertion signature.')).refusal; continue; }
+      if (goxmldsigEmptyDefaultDiffers(a)) { firstRefusal ??= { code: 'SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE', message: EMPTY_DEFAULT_MESSAGE('Assertion') }; continue; }
     }
     const read = checkAssertion(a, inp, now);
     if ('code' in read) { firstRefusal ??= read; continue; }

@@ -80,7 +80,9 @@ export function prescanXml(s: string, limits: XmlLimits, opts: ParseOptions = {}
     const textEnd = lt === -1 ? n : lt;
     if (textEnd > i) {
       if (stack.length === 0 && s.slice(i, textEnd).trim() !== '') {
-        return [finding('SAML_XML_MALFORMED', 'Text outside the root element.', { offset: i })];
+        const f = finding('SAML_XML_MALFORMED', 'Text outside the root element (Fleet\'s parser keeps it beside the document and reads on).', { offset: i });
+        if (!opts.policy) return [f];
+        addPolicy(opts.policy, f);
       }
       if (badEntityIn(i, textEnd)) {
         return [finding('SAML_XML_DTD_FORBIDDEN', 'Entity reference other than the five predefined ones or a character reference.', { offset: i })];
@@ -248,6 +250,7 @@ export function xml10View(s: string): Xml10View {
   const out: string[] = [];
   const notes: Finding[] = [];
   let emptyCdata = false;
+  let depth = 0;
   const bad = (what: string, offset: number): Xml10View => ({ text: s, emptyCdata, findings: [finding('SAML_XML_MALFORMED', `${what} is not allowed in XML 1.0.`, { offset })], notes });
   let i = 0;
   while (i < s.length) {
@@ -257,7 +260,8 @@ export function xml10View(s: string): Xml10View {
       const text = s.slice(i, textEnd);
       const illegal = illegalCharIn(text);
       if (illegal) return bad(`Character ${illegal}`, i);
-      out.push(text.replace(XML11_LINE_ENDS, lineEndRef));
+      // text outside the root (the pre-scan noted it) is not part of the document xmldom must build
+      if (depth > 0) out.push(text.replace(XML11_LINE_ENDS, lineEndRef));
     }
     if (lt === -1) break;
     if (s.startsWith('<!--', lt)) {
@@ -292,6 +296,7 @@ export function xml10View(s: string): Xml10View {
       }
       const tag = goTag(s.slice(lt, j + 1), lt, notes);
       if (typeof tag !== 'string') return { text: s, emptyCdata, findings: [tag], notes };
+      if (s.charCodeAt(lt + 1) === 47 /* / */) depth--; else if (s.charCodeAt(j - 1) !== 47) depth++;
       out.push(tag);
       i = j + 1;
     }
