@@ -184,6 +184,35 @@ t.test('xml differential: comments and PIs in signed text: Fleet accepts, samlsc
   tt.ok(errorCodes(p.r).includes('SAML_XML_PI_FORBIDDEN'));
 });
 
+t.test('xml differential: a DOCTYPE that nothing uses: Fleet reads past it, samlscope refuses', async (tt) => {
+  for (const doctype of ['<!DOCTYPE Response>', '<!DOCTYPE x [<!ENTITY a "]>">]>']) {
+    const { r, go } = await one(doctype + signedAssertion());
+    tt.equal(go.ok, true, doctype);
+    tt.equal(r.fleet.verdict, 'accept', doctype);
+    tt.equal(r.verdict, 'reject');
+    tt.ok(errorCodes(r).includes('SAML_XML_DTD_FORBIDDEN'));
+  }
+  const used = await one('<!DOCTYPE x [<!ENTITY e "alice">]>' + signedAssertion().replace('>alice@', '>&e;@'));
+  tt.equal(used.go.ok, false, 'Go refuses an entity it does not define');
+  tt.equal(used.r.fleet.verdict, 'reject');
+});
+
+t.test('xml differential: &#13; is signed as CR, and Fleet reads it back as LF', async (tt) => {
+  const xml = signedAssertion({}, (x) => x.replace('>alice@contoso.example<', '>&#13;alice@contoso.example<'));
+  const { r, go } = await one(xml);
+  tt.equal(go.ok, true);
+  tt.equal(go.nameId, '\nalice@contoso.example');
+  tt.equal(r.fleet.nameId, '\nalice@contoso.example');
+});
+
+t.test('xml differential: xmlns="" in a signed Response: xmlsec1 verifies, Fleet refuses (SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE)', async (tt) => {
+  const xml = spliceSign(buildEntraResponse(baseSpec({ signing: 'none' })).replace('<samlp:Status>', '<samlp:Extensions><x xmlns=""/></samlp:Extensions><samlp:Status>'), 'Response');
+  const { r, go } = await one(xml);
+  tt.equal(go.ok, false);
+  tt.equal(r.fleet.verdict, 'reject');
+  tt.ok(errorCodes(r).includes('SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE'));
+});
+
 t.test('xml differential: every fixture response is predicted as Go judges it', async (tt) => {
   const dir = join(root, 'fixtures', 'responses');
   const files = ['valid', 'invalid'].flatMap((d) => readdirSync(join(dir, d)).filter((f) => f.endsWith('.xml')).map((f) => join(d, f)));
