@@ -29,8 +29,9 @@
 //  3. Response signature [validateSignature]: at most one direct dsig:Signature child (findChild), KeyInfo removed when it
 //     holds no X509Certificate, NSDetatch, goxmldsig Validate with IdAttribute "ID" and a fixed clock.
 //  4. Response fields read by unmarshalling the element through crewjam's elementToBytes (a copy of the element with
-//     the prefix→namespace pairs of every element in the document re-declared on its root: a prefix bound to two
-//     namespaces ends up bound to the last one, which is crewjam's prefix-rebinding quirk) into crewjam-like structs
+//     the prefix→namespace pairs of every element in the document re-declared on its root; etree's "//*" walks
+//     breadth first, so a prefix bound to two namespaces ends up bound to the one of the deepest, last element: crewjam's
+//     prefix-rebinding quirk; and etree writes a CR from &#13; unescaped, so the value read back has LF) into crewjam-like structs
 //     with encoding/xml: a repeated singleton element overwrites the earlier one, so the *last* Issuer, Subject,
 //     NameID, Audience wins. Destination (required when signed), InResponseTo, IssueInstant + 90 s, Issuer exact
 //     (no trimming), Status.
@@ -47,8 +48,10 @@
 //     and reported as a signature error ("stage":"signature"), not as "panic"; either way Fleet refuses the login.
 //   - 1.2.0 verifies RSA keys only ("Invalid public key"); 1.4.0 also verifies ECDSA. Not compensated: the test keys
 //     in certs/ are RSA, so no case depends on it.
-//   - 1.2.0 also accepts the *WithComments canonicalizations; 1.4.0 keeps them too. Both canonicalise with etree's
-//     escaping (text: & < > CR; attributes: & < " TAB LF CR), so U+2028/U+0085 are digested as the characters they are.
+//   - Both canonicalise with etree's escaping (text: & < > CR; attributes: & < " TAB LF CR), so U+2028/U+0085 are
+//     digested as the characters they are, and processing instructions as <?target data?>. Where goxmldsig departs
+//     from XML-C14N (it keeps a redundant xmlns="" on an unprefixed element when no default namespace was rendered
+//     above it) this program simply is goxmldsig: samlscope predicts that as SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE.
 //
 // crewjam version note: later crewjam revisions re-declare only the namespaces in scope on the element's ancestors in
 // elementToBytes (no rebinding quirk); this program mirrors the document-wide variant and says so in its output
