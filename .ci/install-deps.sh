@@ -6,7 +6,10 @@ PACKAGES=(
   python3-pysaml2  # test/idp-interop.test.ts: pysaml2 as an SP
   chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
   redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts)
-  golang-go        # test/fleet-read-differential.test.ts, test/proxy-go-upstream.test.ts: Go's own parsers (test/go/fleetread)
+  golang-go        # test/fleet-read-differential.test.ts, test/proxy-go-upstream.test.ts, test/xml-differential.test.ts: Go's own parsers
+  golang-github-beevik-etree-dev                      # test/xml-differential.test.ts: its XML tree (crewjam/saml parses with etree)
+  golang-github-russellhaering-goxmldsig-dev          # ... XML-DSig verification as crewjam does it
+  golang-github-mattermost-xml-roundtrip-validator-dev # ... the round-trip validator crewjam runs first
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

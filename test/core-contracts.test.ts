@@ -23,7 +23,7 @@ t.test('README lists exactly the catalogue, with the same severities', async (tt
 
 t.test('src/saml is pure: no HTTP, file system, process environment or wall clock', async (tt) => {
   const dir = new URL('../src/saml/', import.meta.url);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
   tt.ok(files.length >= 8);
   for (const f of files) {
     const src = readFileSync(new URL(f, dir), 'utf8');

@@ -12,6 +12,7 @@ export function checkJson(r: AnalysisReport): object {
     findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, title: f.title, message: f.message, remedy: f.remedy, ...(f.evidence ? { evidence: f.evidence } : {}) })),
     subject: r.subject ? { nameId: r.subject.nameId, format: r.subject.format } : null,
     signature: r.signature ? { signed: r.signature.signed, algorithm: r.signature.algorithm, certSha256: r.signature.certSha256 } : null,
+    fleet: r.fleet,
     checkedAt: r.checkedAt,
     inputKind: r.inputKind,
   };

@@ -2,6 +2,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { pemToBase64 } from '../saml/metadata.js';
+import { usePiAwareCanonicalization } from '../saml/c14n.js';
+import { xml10View } from '../saml/xml.js';
 
 export const NS = {
   protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
@@ -187,6 +189,7 @@ export function signElement(xml: string, element: 'Response' | 'Assertion' | 'En
     signatureAlgorithm: alg.signature,
     canonicalizationAlgorithm: EXC_C14N,
   });
+  usePiAwareCanonicalization(sig as unknown as { CanonicalizationAlgorithms: Record<string, unknown> });
   if (keyInfo) sig.getKeyInfoContent = () => keyInfo(pemToBase64(key.certPem));
   const path = element === 'Assertion'
     ? "/*[local-name(.)='Response']/*[local-name(.)='Assertion']"
@@ -195,7 +198,8 @@ export function signElement(xml: string, element: 'Response' | 'Assertion' | 'En
   const location = element === 'EntityDescriptor'
     ? { reference: path, action: 'prepend' as const }
     : { reference: `${path}/*[local-name(.)='Issuer']`, action: 'after' as const };
-  sig.computeSignature(xml, { prefix: '', location });
+  // xml-crypto parses with xmldom, which reads U+2028/U+0085 as line ends (XML 1.1); the XML 1.0 view keeps them
+  sig.computeSignature(xml10View(xml).text, { prefix: '', location });
   return sig.getSignedXml();
 }
 

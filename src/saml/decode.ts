@@ -4,7 +4,7 @@ import { finding, type Finding } from './findings.js';
 import type { InputKind, XmlLimits } from './types.js';
 
 export type DecodeResult =
-  | { ok: true; xml: string; kind: InputKind; relayState: string | null }
+  | { ok: true; xml: string; kind: InputKind; relayState: string | null; findings?: Finding[] }
   | { ok: false; findings: Finding[]; kind: InputKind | null; relayState: string | null };
 
 /** HAR files carry whole browsing sessions: read larger ones, but still bounded. */
@@ -47,8 +47,10 @@ function bytesToXml(bytes: Buffer, kind: InputKind, relayState: string | null, l
     return { ok: false, findings: [finding('SAML_XML_MALFORMED', 'The decoded message is not valid UTF-8.')], kind, relayState };
   }
   const decl = /^\uFEFF?\s*<\?xml[^?]*encoding\s*=\s*["']([^"']+)["']/.exec(xml);
+  // Fleet's Go parsers read the bytes as UTF-8 whatever the label says (etree's and the round-trip validator's
+  // CharsetReader pass the input through), so a wrong label is a finding, not the end of the analysis
   if (decl && !/^(utf-?8|us-ascii)$/i.test(decl[1])) {
-    return { ok: false, findings: [finding('SAML_XML_MALFORMED', `The XML declares encoding "${decl[1].slice(0, 40)}" but its bytes were read as UTF-8.`, { encoding: decl[1].slice(0, 40) })], kind, relayState };
+    return { ok: true, xml, kind, relayState, findings: [finding('SAML_XML_MALFORMED', `The XML declares encoding "${decl[1].slice(0, 40)}" but its bytes were read as UTF-8 (as Fleet reads them).`, { encoding: decl[1].slice(0, 40) })] };
   }
   return { ok: true, xml, kind, relayState };
 }

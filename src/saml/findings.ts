@@ -116,6 +116,12 @@ export const CATALOGUE = {
     remedy: 'Exclusive canonicalization drops comments, so "admin@example.com<!---->.evil" verifies while naive parsers read a different user (CVE-2018-7340 class). Entra never sends comments: treat the message as hostile.',
   },
 
+  SAML_XML_DUPLICATE_ELEMENT: {
+    severity: 'error',
+    title: 'An element that occurs once appears twice',
+    remedy: 'Two NameIDs, Subjects, Issuers, Conditions or Audiences let one signed document name two users: samlscope reads the first, Fleet\'s Go unmarshalling reads the last (the fleet field of the report says which one Fleet would sign in). Entra never sends them: treat the message as hostile.',
+  },
+
   // --- META: the IdP metadata samlscope and Fleet trust
   SAML_META_NO_SIGNING_CERT: {
     severity: 'error',
@@ -413,6 +419,26 @@ export const CATALOGUE = {
     severity: 'error',
     title: 'node-saml, configured as Fleet, rejects what the engine accepted',
     remedy: 'Two validators disagree; the stricter verdict wins. The evidence holds node-saml\'s reason. Please report the input (redacted) to samlscope.',
+  },
+  SAML_FLEET_QUIRK_EMPTY_CDATA: {
+    severity: 'error',
+    title: 'Fleet refuses an empty CDATA section',
+    remedy: 'The XML round-trip validator Fleet runs first (mattermost/xml-roundtrip-validator) fails on <![CDATA[]]>, so the login ends in status=error although the XML is well-formed. Entra never sends one: whatever produced it must drop empty CDATA sections.',
+  },
+  SAML_FLEET_QUIRK_PREFIX_REBINDING: {
+    severity: 'error',
+    title: 'Fleet misreads a namespace prefix bound to two namespaces',
+    remedy: 'crewjam/saml re-serialises each signed element with the last namespace seen for each prefix anywhere in the document, so an element whose prefix is bound differently elsewhere is read in the wrong namespace and the login fails. Entra never reuses a prefix: whatever produced the message must give each namespace its own prefix.',
+  },
+  SAML_FLEET_QUIRK_CONFIRMATION_WITHOUT_DATA: {
+    severity: 'error',
+    title: 'A SubjectConfirmation without SubjectConfirmationData crashes Fleet\'s SAML library',
+    remedy: 'crewjam/saml dereferences SubjectConfirmationData of every SubjectConfirmation and panics when one has none, so the login fails. Entra always sends SubjectConfirmationData (Recipient, InResponseTo, NotOnOrAfter); another IdP must be configured to.',
+  },
+  SAML_FLEET_QUIRK_EMPTY_DEFAULT_NAMESPACE: {
+    severity: 'error',
+    title: 'Fleet\'s XML-DSig library refuses a signature over xmlns=""',
+    remedy: 'goxmldsig keeps a redundant xmlns="" that XML canonicalization drops, so a signature that verifies by the standard (xmlsec1, samlscope) fails in Fleet and the login ends in status=error. Entra never undeclares the default namespace: whatever produced the message must not either.',
   },
   SAML_FLEET_AUTHN_ISSUER_MISMATCH: {
     severity: 'error',

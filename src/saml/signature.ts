@@ -1,6 +1,7 @@
 // Enveloped XML-DSig verification against metadata certificates only, with the structural rules Fleet and safety need.
 import { createHash } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import { usePiAwareCanonicalization } from './c14n.js';
 import { finding, type Finding } from './findings.js';
 import { NS, attr, childElements, descendants, firstChild, hasSplitText, textOf } from './xml.js';
 import type { MetadataCert } from './types.js';
@@ -111,6 +112,7 @@ export function verifyEnvelopedSignature(xml: string, element: Element, signatur
   let digestOk = true;
   for (const cert of candidates) {
     const sx = new SignedXml({ publicCert: cert.pem, getCertFromKeyInfo: () => null });
+    usePiAwareCanonicalization(sx as unknown as { CanonicalizationAlgorithms: Record<string, unknown> });
     try {
       sx.loadSignature(signature);
       const ok = sx.checkSignature(xml);
@@ -133,4 +135,28 @@ export function verifyEnvelopedSignature(xml: string, element: Element, signatur
 
 function foreignSha256(base64: string): string {
   return createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex');
+}
+
+/**
+ * goxmldsig's acceptance, without samlscope's structural rules: the first KeyInfo certificate (or, without KeyInfo,
+ * the only trusted one) must be trusted, then the digest and SignatureValue must verify. `xml` should hold the signed
+ * element alone (goxmldsig verifies a detached copy, so IDs elsewhere in the document do not matter).
+ */
+export function verifyLikeGoxmldsig(xml: string, signature: Element, certs: readonly MetadataCert[], label: string): SignatureCheck {
+  const where = { element: label };
+  const keyInfo = childElements(signature, NS.dsig, 'KeyInfo')[0];
+  const x509 = keyInfo ? childElements(childElements(keyInfo, NS.dsig, 'X509Data')[0] ?? keyInfo, NS.dsig, 'X509Certificate')[0] : undefined;
+  let cert: MetadataCert | undefined;
+  if (x509) cert = certs.find((c) => c.base64 === (textOf(x509) ?? '').replace(/\s+/g, ''));
+  else if (certs.length === 1) cert = certs[0];
+  if (!cert) return fail([finding('SAML_SIG_UNTRUSTED_KEY', `${label} Signature names no trusted certificate (as goxmldsig picks one).`, where)]);
+  const sx = new SignedXml({ publicCert: cert.pem, getCertFromKeyInfo: () => null });
+  usePiAwareCanonicalization(sx as unknown as { CanonicalizationAlgorithms: Record<string, unknown> });
+  try {
+    sx.loadSignature(signature);
+    if (!sx.checkSignature(xml)) return fail([finding('SAML_SIG_DIGEST_MISMATCH', `The digest of the signed ${label} does not match its content.`, where)]);
+    return { valid: true, findings: [], algorithm: null, digestAlgorithm: null, cert, signedXml: sx.getSignedReferences()[0] ?? null };
+  } catch (e) {
+    return fail([finding('SAML_SIG_INVALID', `${label} Signature does not verify: ${String((e as Error).message).slice(0, 160)}`, where)]);
+  }
 }

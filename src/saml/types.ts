@@ -111,8 +111,25 @@ export interface AssertionSummary {
   attributes: Record<string, string[]>;
 }
 
-export interface AnalysisReport {
+/**
+ * What Fleet itself will do (crewjam/saml's reading, quirks included), apart from samlscope's stricter verdict:
+ * `verdict === 'accept'` implies `fleet.verdict === 'accept'`, never the other way round.
+ */
+export interface FleetPrediction {
   verdict: 'accept' | 'reject';
+  /** the NameID value Fleet signs in with (Go reads the last NameID, exactly as written); null when Fleet refuses */
+  nameId: string | null;
+  /** the Assertion Issuer as Fleet compares it (exact, untrimmed) */
+  issuer: string | null;
+  /** the Audience of each AudienceRestriction as Fleet reads it (the last one of each) */
+  audiences: string[];
+}
+
+export interface AnalysisReport {
+  /** samlscope's verdict: Fleet's rules plus samlscope's safety policy (comments, PIs, DTDs, duplicates, wrapping) */
+  verdict: 'accept' | 'reject';
+  /** the prediction of Fleet's own behaviour on this input */
+  fleet: FleetPrediction;
   findings: Finding[];
   subject: Subject | null;
   signature: SignatureSummary | null;
