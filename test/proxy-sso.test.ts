@@ -291,3 +291,21 @@ t.test('an AuthnRequest Issuer that is not the entity ID ranks AADSTS700016 firs
   t.same(codes.slice(0, 2), ['700016', '900236']);
   t.same(codes.slice(2), ['50105', '53003', '50034', '50020'], 'then what only Entra can show');
 });
+
+t.test('a callback Fleet refuses before SAML (a ";" in the query: Go\'s ParseForm fails) is predicted as Fleet\'s 400, and blocked in enforce', async (t) => {
+  const up = await recordingUpstream((_req, _body, res) => { res.writeHead(400, { 'content-type': 'application/json' }); res.end('{"message":"failed to parse form"}'); });
+  t.teardown(() => up.close());
+  const observe = await startProxy({ upstream: up.url, metadata: testMetadata(), publicUrl: 'https://fleet.example.test', adminListen: false });
+  const enforce = await startProxy({ upstream: up.url, metadata: testMetadata(), publicUrl: 'https://fleet.example.test', adminListen: false, mode: 'enforce' });
+  t.teardown(async () => { await observe.close(); await enforce.close(); });
+  const body = Buffer.from('SAMLResponse=' + encodeURIComponent(Buffer.from('<x/>').toString('base64')));
+  const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  const r = await send(observe.url, { method: 'POST', path: '/api/v1/fleet/sso/callback?a;b', body, headers });
+  t.equal(r.status, 400, 'observe: forwarded, Fleet answers 400');
+  t.match(await latest(observe), { fleet: { predicted: 'bad_request', actual: 'bad_request' }, fleetRead: { outcome: 'refused', status: 400, reason: 'form_parse' }, judgedSha256: null, findings: [{ code: 'SAML_FLEET_FORM_REFUSED' }] });
+  const n = up.seen.length;
+  const b = await send(enforce.url, { method: 'POST', path: '/api/v1/fleet/sso/callback?a;b', body, headers });
+  t.equal(b.status, 403);
+  t.match(JSON.parse(b.body.toString()), { error: { code: 'EDGE_SSO_REJECTED', findings: ['SAML_FLEET_FORM_REFUSED'] } });
+  t.equal(up.seen.length, n, 'enforce: nothing reached Fleet');
+});

@@ -39,6 +39,8 @@ t.test('fixtures: each valid fixture is accepted and each invalid one reports th
     // preflight's findings about Fleet's settings and the metadata, not about a message
     'SAML_META_UNREACHABLE', 'SAML_META_UNPARSEABLE', 'SAML_META_NO_VALID_CERT', 'SAML_FLEET_ENTITY_ID_MISSING',
     'SAML_FLEET_SERVER_URL_MISSING', 'SAML_FLEET_METADATA_MISSING', 'SAML_FLEET_LOGIN_FAILED',
+    // how Fleet reads the callback request (the proxy, src/fleet/callback-request.ts), and logins seen by the proxy
+    'SAML_FLEET_FORM_REFUSED', 'SAML_FLEET_BODY_TOO_LARGE', 'SAML_IDP_NO_RESPONSE', 'SAML_IDP_AADSTS_REPORTED',
   ]);
   const named = new Set(files.map((f) => f.split('.')[0]));
   for (const code of FINDING_CODES.filter((c) => CATALOGUE[c].severity === 'error' && !elsewhere.has(c))) tt.ok(named.has(code), `fixture for ${code}`);

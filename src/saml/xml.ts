@@ -171,6 +171,7 @@ export function isXml10Char(cp: number): boolean {
   return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids exactly these characters (Go's encoding/xml refuses them)
 const ILLEGAL_LITERAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CHAR_REF = /&#(x[0-9a-fA-F]+|[0-9]+);/g;
 /** The characters xmldom reads as line ends (an XML 1.1 rule) that XML 1.0, Go and xmlsec1 keep as they are. */
