@@ -18,11 +18,17 @@ export function failurePage(location: string): string {
     `<p>Redirecting...</p><script>window.location.href = ${jsString(location)};</script></body></html>`;
 }
 
+/** Wires the Sign on button: POST the initiate route (its URL in data-initiate), then follow the IdP URL it answers. */
+const SSO_BUTTON_SCRIPT = `<script>document.getElementById('sso').addEventListener('click', function () {
+  fetch(this.dataset.initiate, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ relay_url: '/' }) })
+    .then(function (r) { return r.json(); }).then(function (j) { window.location.href = j.url; });
+});</script>`;
+
 /** /login: shows the status Fleet reported and offers SSO. */
 export function loginPage(opts: { prefix: string; status: string | null; idpName: string; ssoEnabled: boolean }): string {
   const status = opts.status ? `<p id="status" data-status="${esc(opts.status)}">Login failed: status=${esc(opts.status)}</p>` : '';
   const button = opts.ssoEnabled
-    ? `<button id="sso" onclick="fetch(${jsString(opts.prefix + '/api/v1/fleet/sso')},{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({relay_url:'/'})}).then(r=>r.json()).then(j=>{window.location.href=j.url})">Sign on with ${esc(opts.idpName)}</button>`
+    ? `<button id="sso" type="button" data-initiate="${esc(opts.prefix + '/api/v1/fleet/sso')}">Sign on with ${esc(opts.idpName)}</button>` + SSO_BUTTON_SCRIPT
     : '<p>SSO is disabled</p>';
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Fleet login (fleet-sim)</title></head><body>${BANNER}<h1>Fleet</h1>${status}${button}</body></html>`;
 }
