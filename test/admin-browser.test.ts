@@ -21,6 +21,9 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   const page = await ctx.newPage();
   const cspViolations: string[] = [];
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  // every page in the context (demo landing, fleet-sim through the proxy, the mock IdP, the admin UI): no console error
+  const consoleErrors: string[] = [];
+  ctx.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`); });
 
   const run = async (scenario: string): Promise<Page> => {
     await page.goto(demo.landingUrl + '/');
@@ -98,4 +101,5 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   await Promise.all([page.waitForURL(/verdict=accept/), page.getByLabel('User contains').press('Enter')]);
   t.equal(await page.locator('#attempts tr[data-attempt]').count(), 1, 'filtered to the accepted login');
   t.same(cspViolations, [], 'no Content-Security-Policy violations');
+  t.same(consoleErrors, [], 'no console error on any page (a favicon 404 was one)');
 });

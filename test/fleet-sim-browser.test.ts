@@ -34,6 +34,7 @@ t.test('/login?status=error: the Sign on button posts the initiate route and fol
   t.teardown(() => page.close());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`${m.text()} (${m.location().url})`); });
   await page.goto(`${sim.url}/fleet/login?status=error`);
   t.equal(await page.getAttribute('#status', 'data-status'), 'error');
   t.equal(await page.textContent('#sso'), 'Sign on with Microsoft Entra ID', 'the button shows its label, not code');
@@ -41,5 +42,5 @@ t.test('/login?status=error: the Sign on button posts the initiate route and fol
   await Promise.all([page.waitForURL((u) => u.href.startsWith(idp.loginUrl + '?SAMLRequest=')), page.click('#sso')]);
   t.ok(await initiate, 'the initiate route was called');
   t.match(await page.title(), 'MOCK', 'the IdP\'s account picker');
-  t.same(pageErrors, [], 'no script error');
+  t.same(pageErrors, [], 'no script or console error on fleet-sim\'s and the mock IdP\'s pages (no favicon 404)');
 });

@@ -9,6 +9,7 @@ import type { ProxyStore } from './store.js';
 import { adminAccessProblem, authorized, isLoopbackHost, secretsEqual, sessionCookie } from './ui/access.js';
 import { exportBundle } from './ui/export.js';
 import { ADMIN_CSS, ADMIN_JS, SECURITY_HEADERS } from './ui/layout.js';
+import { ADMIN_FAVICON_SVG } from '../html/favicon.js';
 import { applyFilter, detailPage, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
 
 /** What the UI needs to know about Fleet to write a `samlscope check` line (read when a page renders: the ACS URL is known once the proxy listens). */
@@ -39,7 +40,7 @@ export interface AdminOptions {
 }
 
 /** Paths served without the token: no SAML content behind them. */
-const OPEN = new Set(['/healthz', '/metrics', '/login', '/static/admin.css', '/static/admin.js']);
+const OPEN = new Set(['/healthz', '/metrics', '/login', '/static/admin.css', '/static/admin.js', '/static/favicon.svg']);
 const LIST_LIMIT = 500;
 
 function notFound(request: FastifyRequest, reply: FastifyReply) {
@@ -78,6 +79,7 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     return reply.type(o.metrics.contentType).send(await o.metrics.text());
   });
   app.get('/static/admin.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_CSS));
+  app.get('/static/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'max-age=300').send(ADMIN_FAVICON_SVG));
   app.get('/static/admin.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_JS));
 
   app.get('/login', async (_request, reply) => (token ? reply.type('text/html; charset=utf-8').send(loginPage(false)) : reply.redirect('/', 303)));

@@ -1,5 +1,6 @@
 // The EDGE_* catalogue: every error the proxy itself answers with (not Fleet's), with its HTTP status, and how it is rendered.
 import { escapeHtml } from '../html/escape.js';
+import { INLINE_FAVICON_LINK } from '../html/favicon.js';
 
 export interface EdgeEntry {
   readonly status: number;
@@ -78,7 +79,7 @@ export function renderEdge(code: EdgeCode, requestId: string, accept: string | u
   const list = extra.findings && extra.findings.length > 0
     ? `<ul>${extra.findings.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` : '';
   const detail = extra.detail ? `<p>${escapeHtml(extra.detail)}</p>` : '';
-  const body = '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="robots" content="noindex">' +
+  const body = '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="robots" content="noindex">' + INLINE_FAVICON_LINK +
     `<title>${escapeHtml(entry.title)}</title></head><body style="font:15px/1.5 sans-serif;max-width:40em;margin:3em auto">` +
     `<h1>${escapeHtml(entry.title)}</h1>${detail}${list}` +
     `<p>Code <code id="code">${escapeHtml(code)}</code> · request id <code id="request-id">${escapeHtml(requestId)}</code></p>` +

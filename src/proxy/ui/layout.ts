@@ -58,7 +58,7 @@ export function page(title: string, body: string, nav: Nav = { current: 'none' }
   const link = (key: Nav['current'], href: string, label: string) =>
     `<a href="${href}"${nav.current === key ? ' aria-current="page"' : ''}>${label}</a>`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<title>${esc(title)}</title><link rel="stylesheet" href="/static/admin.css"></head><body>` +
+    `<title>${esc(title)}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/admin.css"></head><body>` +
     `<header><span class="brand">samlscope</span><nav aria-label="admin">${link('attempts', '/', 'Attempts')} · ${link('metadata', '/metadata', 'IdP metadata')} · ${link('settings', '/settings', 'Settings')} · <a href="/metrics">Metrics</a></nav></header>` +
     `<main id="main">${body}</main><script src="/static/admin.js"></script></body></html>`;
 }
