@@ -6,6 +6,8 @@ import type { MetadataStatus } from '../metadata-source.js';
 import { escapeHtml as esc } from '../../html/escape.js';
 import { page } from './layout.js';
 import { xmlToHtml } from './xml-view.js';
+import { compareSigningCerts, type ComparedCert } from '../../saml/cert-comparison.js';
+import { untrustedNameId } from '../../saml/untrusted-nameid.js';
 
 export interface AttemptFilter {
   verdict: 'accept' | 'reject' | null;
@@ -126,6 +128,37 @@ export function checkCommand(a: Attempt, c: CheckContext): string {
   return parts.join(' ');
 }
 
+function comparedCertRow(c: ComparedCert): string {
+  const days = c.daysLeft;
+  const cls = days === null ? 'muted' : days < 0 ? 'error' : days < 30 ? 'warning' : 'ok';
+  const match = c.origin === 'response'
+    ? (c.matches ? '<span class="ok">yes: in the metadata</span>' : '<span class="error">no: not in the metadata</span>')
+    : (c.matches ? '<span class="ok">yes: the response carries it</span>' : '<span class="muted">no</span>');
+  return `<tr data-origin="${c.origin}" data-thumbprint="${esc(c.thumbprintSha1 ?? '')}" data-sha256="${esc(c.sha256)}" data-matches="${c.matches}">` +
+    `<th scope="row">${c.origin === 'response' ? 'response (untrusted)' : 'metadata'}<br><span class="muted">${esc(c.where)}</span></th>` +
+    `<td><code>${esc(c.thumbprintSha1 ?? '— (unparseable)')}</code></td><td><code>${esc(c.sha256)}</code></td>` +
+    `<td>${esc(c.notBefore ?? '—')}</td><td>${esc(c.notAfter ?? '—')}</td><td class="${cls}">${days === null ? '—' : days}</td>` +
+    `<td>${esc(c.subject ?? '—')}</td><td>${match}</td></tr>`;
+}
+
+/** The response's KeyInfo certificate(s) next to every metadata certificate: the thumbprint Entra shows, SHA-256, validity, which match. */
+export function certComparisonTable(xml: string | null, metadata: IdpMetadata, now: Date): string {
+  const cmp = compareSigningCerts(xml, metadata.certs, now);
+  const none = cmp.response.length === 0
+    ? '<tr data-origin="response" data-matches="false"><th scope="row">response</th><td colspan="7" class="muted">no KeyInfo certificate in the response (Fleet then needs exactly one metadata certificate)</td></tr>' : '';
+  return `<table id="cert-comparison" class="certs"><caption>The certificate the response carries and the IdP metadata's (SHA-1 thumbprint as Entra's SAML Certificates panel shows it)</caption>` +
+    `<thead><tr><th scope="col">from</th><th scope="col">thumbprint (SHA-1)</th><th scope="col">SHA-256</th><th scope="col">valid from</th><th scope="col">valid until</th><th scope="col">days left</th><th scope="col">subject</th><th scope="col">match</th></tr></thead>` +
+    `<tbody>${cmp.response.map(comparedCertRow).join('')}${none}${cmp.metadata.map(comparedCertRow).join('')}</tbody></table>`;
+}
+
+/** The header's user: the trusted NameID, else the one the XML states (labelled untrusted), else none. */
+function userHtml(a: Attempt): string {
+  if (a.nameId) return `<b class="user" data-trusted="true">${esc(a.nameId)}</b>`;
+  const stated = untrustedNameId(a.report?.xml ?? null);
+  if (stated) return `<b class="user" data-trusted="false">${esc(stated)}</b> <span class="warning">(untrusted: read from the XML, not verified)</span>`;
+  return '<b class="user">(no NameID)</b>';
+}
+
 export interface DetailContext extends CheckContext {
   metadata: IdpMetadata;
   now: Date;
@@ -148,14 +181,15 @@ export function detailPage(a: Attempt, c: DetailContext): string {
     ? `<table class="signature"><tbody><tr><th scope="row">signed element</th><td>${esc(sig.signed)}</td></tr><tr><th scope="row">algorithm</th><td><code>${esc(sig.algorithm ?? '—')}</code></td></tr>` +
       `<tr><th scope="row">certificate thumbprint (as Entra shows it)</th><td><code id="signing-thumbprint">${esc(sig.certThumbprint ?? '— (no metadata certificate verified it)')}</code></td></tr>` +
       `<tr><th scope="row">SHA-256</th><td><code>${esc(sig.certSha256 ?? '—')}</code></td></tr>` +
-      `<tr><th scope="row">valid</th><td>${signer ? `${esc(signer.notBefore)} – ${esc(signer.notAfter)} (${daysLeft(signer.notAfter, c.now)} days left); ${esc(signer.subject)}` : sig.certNotAfter ? `until ${esc(sig.certNotAfter)}` : '—'}</td></tr></tbody></table>`
-    : '<p class="muted">No signature information (the message was not analysed).</p>';
+      `<tr><th scope="row">valid</th><td>${signer ? `${esc(signer.notBefore)} – ${esc(signer.notAfter)} (${daysLeft(signer.notAfter, c.now)} days left); ${esc(signer.subject)}` : sig.certNotAfter ? `until ${esc(sig.certNotAfter)}` : '—'}</td></tr></tbody></table>` +
+      certComparisonTable(r?.xml ?? null, c.metadata, c.now)
+    : '<p class="muted">No signature information (the message was not analysed).</p>' + certComparisonTable(null, c.metadata, c.now);
   const xml = r?.xml
     ? `<p class="muted">Blue bar: the element the signature covers. Yellow: where a finding points. <a href="${attemptHref(a.id, '/response.xml')}" download>Download response.xml</a></p><pre class="xml" tabindex="0" aria-label="decoded SAML response">${xmlToHtml({ xml: r.xml, signed: sig?.signed ?? null, findings: a.findings })}</pre>`
     : '<p class="muted">No decoded XML.</p>';
   const body = `<p><a href="/">← all attempts</a></p>
 <h1>SSO attempt <code>${esc(a.id)}</code> ${badge(a.verdict)}</h1>
-<p>User <b class="user">${esc(a.nameId ?? '(no NameID)')}</b>, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
+<p>User ${userHtml(a)}, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
 <h2>Timeline</h2>${timeline}
 <h2>Findings</h2>${findings}
 <h2>Signature</h2>${sigHtml}

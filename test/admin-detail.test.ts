@@ -1,0 +1,34 @@
+// The attempt detail page after failed logins through the stack: certificates side by side, untrusted NameID, the metadata download, the timeline in enforce mode.
+import t from 'tap';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { login } from '../src/login/login.js';
+import { setup } from './sso-stack.js';
+
+/** SHA-1 thumbprint as Entra's SAML Certificates panel shows it (upper-case hex, no colons). */
+const thumbprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint.replace(/:/g, '');
+
+/** Polls the JSON API until an attempt with the code is recorded (it is stored after the answer is sent). */
+async function attemptWith(adminUrl: string, code: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const list = (await (await fetch(`${adminUrl}/api/attempts`)).json()) as { id: string; findings: { code: string }[] }[];
+    const hit = list.find((a) => a.findings.some((f) => f.code === code));
+    if (hit) return hit.id;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no attempt with ${code}`);
+}
+
+t.test('unknown signing key: the response\'s cert and every metadata cert side by side; the NameID shown as untrusted', async (t) => {
+  const { proxy } = await setup(t, 'observe');
+  const admin = proxy.adminUrl!;
+  t.equal((await login({ fleetUrl: proxy.url, user: 'alice@contoso.example', fault: 'unknown-key' })).outcome, 'fleet_status');
+  const id = await attemptWith(admin, 'SAML_SIG_UNTRUSTED_KEY');
+  const html = await (await fetch(`${admin}/attempts/${encodeURIComponent(id)}`)).text();
+  const attacker = thumbprintOf('certs/test-only-attacker.cert.pem');
+  const active = thumbprintOf('certs/test-only-idp-signing.cert.pem');
+  t.match(html, new RegExp(`<tr data-origin="response" data-thumbprint="${attacker}" data-sha256="[0-9a-f]{64}" data-matches="false">`), 'the response\'s cert, SHA-1 as Entra shows it, not in the metadata');
+  t.match(html, new RegExp(`<tr data-origin="metadata" data-thumbprint="${active}" data-sha256="[0-9a-f]{64}" data-matches="false">`), 'the metadata cert, not the one that signed');
+  t.match(html, /<b class="user" data-trusted="false">alice@contoso\.example<\/b>/, 'the NameID the XML states, labelled untrusted');
+  t.notMatch(html, '(no NameID)');
+});
