@@ -1,7 +1,11 @@
 // The attempt detail page after failed logins through the stack: certificates side by side, untrusted NameID, the metadata download, the timeline in enforce mode.
 import t from 'tap';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkCommand } from '../src/commands/check.js';
+import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
 import { login } from '../src/login/login.js';
 import { setup } from './sso-stack.js';
 
@@ -31,4 +35,32 @@ t.test('unknown signing key: the response\'s cert and every metadata cert side b
   t.match(html, new RegExp(`<tr data-origin="metadata" data-thumbprint="${active}" data-sha256="[0-9a-f]{64}" data-matches="false">`), 'the metadata cert, not the one that signed');
   t.match(html, /<b class="user" data-trusted="false">alice@contoso\.example<\/b>/, 'the NameID the XML states, labelled untrusted');
   t.notMatch(html, '(no NameID)');
+});
+
+t.test('Reproduce offline: the metadata the verdict used downloads from the admin listener, and the check line reproduces the verdict', async (t) => {
+  const { proxy } = await setup(t, 'observe');
+  const admin = proxy.adminUrl!;
+  await login({ fleetUrl: proxy.url, user: 'alice@contoso.example', fault: 'unknown-key' });
+  const id = await attemptWith(admin, 'SAML_SIG_UNTRUSTED_KEY');
+  const html = await (await fetch(`${admin}/attempts/${encodeURIComponent(id)}`)).text();
+  const href = /<a id="download-metadata" href="([^"]+)" download>([^<]+)<\/a>/.exec(html);
+  t.ok(href, 'the page links the metadata download');
+  const md = await fetch(admin + href![1].replace(/&amp;/g, '&'));
+  t.equal(md.status, 200);
+  t.match(md.headers.get('content-disposition'), `filename="${href![2]}"`);
+  const mdText = await md.text();
+  t.match(mdText, /<(md:)?EntityDescriptor[^>]*entityID="https:\/\/sts\.windows\.net\//);
+  const dir = mkdtempSync(join(tmpdir(), 'samlscope-reproduce-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, href![2]), mdText);
+  const responseName = /<a id="download-response" href="[^"]+" download>([^<]+)<\/a>/.exec(html)![1];
+  writeFileSync(join(dir, responseName), await (await fetch(`${admin}/attempts/${encodeURIComponent(id)}/response.xml`)).text());
+  const line = /<pre class="cmd" id="check-command">([^<]*)<\/pre>/.exec(html)![1].replace(/&amp;/g, '&');
+  const argv = line.split(' ').slice(2).map((a) => (a === href![2] || a === responseName ? join(dir, a) : a));
+  t.ok(argv.includes(join(dir, href![2])), 'the check line names the downloaded metadata file');
+  let out = '';
+  const io: CommandIo = { argv: [...argv, '--json'], env: {}, stdout: (x) => { out += x; }, stderr: () => undefined, readStdin: async () => Buffer.alloc(0), stopSignal: new Promise(() => undefined) };
+  t.equal(await checkCommand.run(parseCommandArgs(checkCommand, [...argv, '--json'], {}), io), 1);
+  t.ok((JSON.parse(out) as { findings: { code: string }[] }).findings.some((f) => f.code === 'SAML_SIG_UNTRUSTED_KEY'), 'the same verdict offline');
+  t.equal((await fetch(`${admin}/attempts/nope/idp-metadata.xml`)).status, 404);
 });

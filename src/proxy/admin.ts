@@ -3,14 +3,14 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { summarizeAttempt } from './attempt.js';
-import type { MetadataSource } from './metadata-source.js';
+import { documentInUseAt, type MetadataSource } from './metadata-source.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyStore } from './store.js';
 import { adminAccessProblem, authorized, isLoopbackHost, secretsEqual, sessionCookie } from './ui/access.js';
 import { exportBundle } from './ui/export.js';
 import { ADMIN_CSS, ADMIN_JS, SECURITY_HEADERS } from './ui/layout.js';
 import { ADMIN_FAVICON_SVG } from '../html/favicon.js';
-import { applyFilter, detailPage, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
+import { applyFilter, detailPage, downloadName, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
 
 /** What the UI needs to know about Fleet to write a `samlscope check` line (read when a page renders: the ACS URL is known once the proxy listens). */
 export interface AdminFleetInfo {
@@ -105,8 +105,16 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     const s = o.metadata.status();
     return reply.type('text/html; charset=utf-8').send(detailPage(a, {
       entityId: f.entityId, acsUrl: a.flow === 'mdm' ? f.mdmAcsUrl : f.acsUrl, allowIdpInitiated: f.allowIdpInitiated,
-      metadataLocation: s.location, metadata: o.metadata.current(), now: now(),
+      metadataLocation: s.location, metadataDownload: documentInUseAt(o.metadata.documents(), a.time) !== null, metadata: o.metadata.current(), now: now(),
     }));
+  });
+  // the metadata document in use when this attempt was judged (newest that came into use at or before its time)
+  app.get<{ Params: { id: string } }>('/attempts/:id/idp-metadata.xml', async (request, reply) => {
+    const a = await o.store.getAttempt(request.params.id);
+    const doc = a ? documentInUseAt(o.metadata.documents(), a.time) : null;
+    if (!a || !doc) return notFound(request, reply);
+    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${downloadName('idp-metadata', a.id)}"`)
+      .header('content-security-policy', "default-src 'none'; sandbox").send(doc.xml);
   });
   app.get<{ Params: { id: string }; Querystring: { unmasked?: string } }>('/attempts/:id/export', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
@@ -120,7 +128,7 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
   app.get<{ Params: { id: string } }>('/attempts/:id/response.xml', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
     if (!a?.report?.xml) return notFound(request, reply);
-    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="response-${a.id.replace(/[^A-Za-z0-9-]/g, '_')}.xml"`)
+    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${downloadName('response', a.id)}"`)
       .header('content-security-policy', "default-src 'none'; sandbox").send(a.report.xml);
   });
   app.get('/metadata', async (_request, reply) =>

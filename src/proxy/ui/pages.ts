@@ -116,15 +116,23 @@ export interface CheckContext {
   /** where the metadata came from (a file or URL), null when given inline */
   metadataLocation: string | null;
   allowIdpInitiated: boolean;
+  /** the metadata document this attempt was judged with can be downloaded (/attempts/:id/idp-metadata.xml) */
+  metadataDownload: boolean;
+}
+
+/** The file names the detail page's downloads are saved under (Content-Disposition), used in the check line. */
+export function downloadName(kind: 'response' | 'idp-metadata', attemptId: string): string {
+  return `${kind}-${attemptId.replace(/[^A-Za-z0-9-]/g, '_')}.xml`;
 }
 
 /** The `samlscope check` line that reproduces this verdict offline from the saved response.xml. */
 export function checkCommand(a: Attempt, c: CheckContext): string {
-  const parts = ['samlscope', 'check', '--metadata', shq(c.metadataLocation ?? 'idp-metadata.xml'), '--entity-id', shq(c.entityId), '--acs-url', shq(c.acsUrl), '--now', shq(a.time)];
+  const metadataArg = c.metadataDownload ? downloadName('idp-metadata', a.id) : c.metadataLocation ?? 'idp-metadata.xml';
+  const parts = ['samlscope', 'check', '--metadata', shq(metadataArg), '--entity-id', shq(c.entityId), '--acs-url', shq(c.acsUrl), '--now', shq(a.time)];
   const rid = a.session.authnRequest?.request.id;
   if (rid) parts.push('--request-id', shq(rid));
   if (c.allowIdpInitiated) parts.push('--allow-idp-initiated');
-  parts.push(shq(`response-${a.id}.xml`));
+  parts.push(shq(downloadName('response', a.id)));
   return parts.join(' ');
 }
 
@@ -193,7 +201,9 @@ export function detailPage(a: Attempt, c: DetailContext): string {
 <h2>Timeline</h2>${timeline}
 <h2>Findings</h2>${findings}
 <h2>Signature</h2>${sigHtml}
-<h2>Reproduce offline</h2><p>Save the response (<a href="${attemptHref(a.id, '/response.xml')}">response.xml</a>) and the IdP metadata, then:</p><pre class="cmd" id="check-command">${esc(checkCommand(a, c))}</pre>
+<h2>Reproduce offline</h2><p>Save the response (<a id="download-response" href="${attemptHref(a.id, '/response.xml')}" download>${esc(downloadName('response', a.id))}</a>) and ${c.metadataDownload
+    ? `the IdP metadata this verdict used (<a id="download-metadata" href="${attemptHref(a.id, '/idp-metadata.xml')}" download>${esc(downloadName('idp-metadata', a.id))}</a>)`
+    : `the IdP metadata (it was given already parsed, so ${c.metadataLocation ? `fetch it from <code>${esc(c.metadataLocation)}</code>` : 'export it from Entra: the App Federation Metadata Url'})`}, then:</p><pre class="cmd" id="check-command">${esc(checkCommand(a, c))}</pre>
 <h2>Decoded SAML response</h2>${xml}
 ${ar ? `<h2>AuthnRequest Fleet issued</h2><pre class="xml" tabindex="0" aria-label="AuthnRequest">${xmlToHtml({ xml: ar.request.xml, signed: null, findings: [] })}</pre>` : ''}`;
   return page(`samlscope: attempt ${a.id}`, body, { current: 'attempts' });
