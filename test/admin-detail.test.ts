@@ -64,3 +64,43 @@ t.test('Reproduce offline: the metadata the verdict used downloads from the admi
   t.ok((JSON.parse(out) as { findings: { code: string }[] }).findings.some((f) => f.code === 'SAML_SIG_UNTRUSTED_KEY'), 'the same verdict offline');
   t.equal((await fetch(`${admin}/attempts/nope/idp-metadata.xml`)).status, 404);
 });
+
+/** Initiate through the proxy, sign in at the mock IdP with a fault, and post the callback as a browser (Accept: text/html). */
+async function browserLikeLogin(proxyUrl: string, fault: string): Promise<{ status: number; html: string }> {
+  const init = await fetch(proxyUrl + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
+  const cookie = (init.headers.get('set-cookie') ?? '').split(';')[0];
+  const idpUrl = new URL(((await init.json()) as { url: string }).url);
+  idpUrl.searchParams.set('login_hint', 'alice@contoso.example');
+  idpUrl.searchParams.set('fault', fault);
+  const page = await (await fetch(idpUrl, { headers: { accept: 'text/html' } })).text();
+  const samlResponse = /name="SAMLResponse" value="([^"]*)"/.exec(page)![1];
+  const cb = await fetch(proxyUrl + '/api/v1/fleet/sso/callback', {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ SAMLResponse: samlResponse }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', cookie },
+  });
+  return { status: cb.status, html: await cb.text() };
+}
+
+t.test('enforce mode, an expired response: the 403 page and the timeline', async (t) => {
+  const { proxy } = await setup(t, 'enforce');
+  const admin = proxy.adminUrl!;
+  const blocked = await browserLikeLogin(proxy.url, 'expired');
+  t.equal(blocked.status, 403);
+  t.equal(blocked.html.match(/<li><code>SAML_TIME_ISSUE_INSTANT_STALE<\/code><\/li>/g)?.length, 1, 'the 403 page lists a code once');
+  t.match(blocked.html, '<a id="back-to-login" href="/login">', 'a way back to Fleet\'s login');
+
+  const id = await attemptWith(admin, 'SAML_TIME_ISSUE_INSTANT_STALE');
+  const html = await (await fetch(`${admin}/attempts/${encodeURIComponent(id)}`)).text();
+  const stale = html.match(/<li class="finding error" data-code="SAML_TIME_ISSUE_INSTANT_STALE"[^>]*>/g) ?? [];
+  t.equal(stale.length, 1, 'one finding per code in the list');
+  t.match(stale[0], 'data-places="2"');
+  t.match(html, 'data-element="Response"');
+  t.match(html, 'data-element="Assertion"');
+  const offsets = [...html.matchAll(/data-offset-ms="(-?\d+)">\(([^)]*)\)/g)];
+  t.ok(offsets.some(([, v]) => Number(v) < 0), 'the IdP step lies before the AuthnRequest');
+  for (const [, v, text] of offsets) if (Number(v) < 0) t.match(text, /^\u2212\d/, `negative offset formatted: ${text}`);
+  t.notMatch(html, '+-', 'no "+-" offsets');
+  t.match(html, '<b data-fleet="blocked">');
+  t.match(html, 'data-reached-fleet="false"', 'Fleet\'s step says it never reached Fleet');
+  t.notMatch(html, 'HTTP — in —');
+});

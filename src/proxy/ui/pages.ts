@@ -8,6 +8,7 @@ import { page } from './layout.js';
 import { xmlToHtml } from './xml-view.js';
 import { compareSigningCerts, type ComparedCert } from '../../saml/cert-comparison.js';
 import { untrustedNameId } from '../../saml/untrusted-nameid.js';
+import { oneFindingPerCode, type ListedFinding } from './finding-groups.js';
 
 export interface AttemptFilter {
   verdict: 'accept' | 'reject' | null;
@@ -63,7 +64,7 @@ export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refresh
   return page('samlscope: SSO attempts', body, { current: 'attempts' });
 }
 
-function evidenceHtml(f: Finding): string {
+function evidenceHtml(f: Pick<Finding, 'evidence'>): string {
   const ev = f.evidence;
   if (!ev) return '';
   const show = (v: unknown) => `<code>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
@@ -80,6 +81,26 @@ function findingHtml(f: Finding): string {
     `<div>${esc(f.message)}</div>${evidenceHtml(f)}<div class="remedy"><b>Fix:</b> ${esc(f.remedy)}</div></li>`;
 }
 
+/** A finding that occurred in several places (one per code): every message, and each place's evidence. */
+function listedFindingHtml(f: ListedFinding): string {
+  if (f.places.length < 2) return findingHtml(f);
+  const places = f.places.map((ev, i) => `<div class="place" data-place="${i + 1}"${typeof ev?.element === 'string' ? ` data-element="${esc(ev.element)}"` : ''}>${evidenceHtml({ evidence: ev })}</div>`).join('');
+  return `<li class="finding ${esc(f.severity)}" data-code="${esc(f.code)}" data-places="${f.places.length}"><span class="${esc(f.severity)}">${esc(f.severity)}</span> <code>${esc(f.code)}</code> <b>${esc(f.title)}</b> <span class="muted">(${f.places.length} places)</span>` +
+    `<div>${esc(f.message)}</div>${places}<div class="remedy"><b>Fix:</b> ${esc(f.remedy)}</div></li>`;
+}
+
+/** A signed duration for the timeline: +1.2 s, −2 h 00 min (U+2212 minus), +15 min 03 s. */
+export function formatOffset(deltaMs: number): string {
+  const sign = deltaMs < 0 ? '\u2212' : '+';
+  const abs = Math.abs(deltaMs) / 1000;
+  if (abs < 120) return `${sign}${abs.toFixed(1)} s`;
+  const totalS = Math.round(abs);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const sec = totalS % 60;
+  return h > 0 ? `${sign}${h} h ${String(m).padStart(2, '0')} min` : `${sign}${m} min ${String(sec).padStart(2, '0')} s`;
+}
+
 function ms(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${v} ms`;
 }
@@ -87,7 +108,16 @@ function ms(v: number | null | undefined): string {
 function offset(from: string | null | undefined, to: string | null | undefined): string {
   if (!from || !to) return '';
   const d = Date.parse(to) - Date.parse(from);
-  return Number.isNaN(d) ? '' : ` (+${(d / 1000).toFixed(1)} s)`;
+  return Number.isNaN(d) ? '' : ` <span class="offset" data-offset-ms="${d}">(${formatOffset(d)}${d < 0 ? ' before the AuthnRequest' : ''})</span>`;
+}
+
+/** Step 4 of the timeline: Fleet's answer, or that the callback never reached Fleet (enforce mode blocked it). */
+function fleetStepHtml(a: Attempt): string {
+  const head = `<span class="step">4. Fleet's answer</span><br><b data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}</b> (predicted ${esc(a.fleet.predicted)})<br>`;
+  if (a.action === 'blocked') {
+    return `${head}<span class="muted" data-reached-fleet="false">never reached Fleet: blocked by samlscope (${esc(a.mode)} mode), which answered the browser itself; total ${ms(a.timings.totalMs)}</span>`;
+  }
+  return `${head}<span class="muted" data-reached-fleet="true">HTTP ${esc(a.fleet.answer?.status ?? '—')} in ${ms(a.timings.upstreamMs)}${a.fleet.answer?.location ? ` → ${esc(a.fleet.answer.location)}` : ''}; total ${ms(a.timings.totalMs)}; ${esc(a.mode)} mode: ${esc(a.action)}</span>`;
 }
 
 export function daysLeft(notAfter: string, now: Date): number {
@@ -180,9 +210,9 @@ export function detailPage(a: Attempt, c: DetailContext): string {
 <li data-step="authnrequest"><span class="step">1. AuthnRequest issued</span><br>${ar ? `<code>${esc(ar.request.id)}</code><br><span class="muted">${esc(shortTime(ar.recordedAt))} → ${esc(ar.request.destination ?? '?')}</span>` : '<span class="warning">none recorded for this browser session</span>'}</li>
 <li data-step="idp"><span class="step">2. IdP answered</span><br>${idpTime ? `<span class="muted">IssueInstant ${esc(shortTime(idpTime))}${offset(ar?.recordedAt, idpTime)}</span>` : '<span class="muted">no IssueInstant</span>'}<br>issuer <code>${esc(r?.response?.issuer ?? r?.assertion?.issuer ?? '?')}</code></li>
 <li data-step="callback"><span class="step">3. Callback at the proxy</span><br><span class="muted">${esc(shortTime(a.time))}${offset(ar?.recordedAt, a.time)}</span><br>analysis ${ms(a.timings.analyzeMs)}, ${esc(a.bodyBytes)} bytes, ${badge(a.verdict)}</li>
-<li data-step="fleet"><span class="step">4. Fleet's answer</span><br><b data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}</b> (predicted ${esc(a.fleet.predicted)})<br><span class="muted">HTTP ${esc(a.fleet.answer?.status ?? '—')} in ${ms(a.timings.upstreamMs)}${a.fleet.answer?.location ? ` → ${esc(a.fleet.answer.location)}` : ''}; total ${ms(a.timings.totalMs)}; ${esc(a.mode)} mode: ${esc(a.action)}</span></li>
+<li data-step="fleet">${fleetStepHtml(a)}</li>
 </ol>`;
-  const findings = a.findings.length ? `<ul class="findings">${a.findings.map(findingHtml).join('')}</ul>` : '<p class="ok">No findings.</p>';
+  const findings = a.findings.length ? `<ul class="findings">${oneFindingPerCode(a.findings).map(listedFindingHtml).join('')}</ul>` : '<p class="ok">No findings.</p>';
   const sig = r?.signature ?? null;
   const signer = sig?.certSha256 ? c.metadata.certs.find((x) => x.sha256 === sig.certSha256) ?? null : null;
   const sigHtml = sig
