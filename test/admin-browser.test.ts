@@ -90,6 +90,13 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   t.ok(await finding.locator('.expected').isVisible(), 'expected vs actual');
   t.equal(await page.locator('ol.timeline li').count(), 4, 'the timeline has four steps');
   t.ok(await page.locator('pre.xml .hit[data-codes~="SAML_AUDIENCE_MISMATCH"]').first().isVisible(), 'the Audience element is highlighted');
+  const hitInBox = await page.evaluate(() => {
+    const hit = document.querySelector('pre.xml .hit')!;
+    const box = hit.closest('pre')!.getBoundingClientRect();
+    const r = hit.getBoundingClientRect();
+    return r.top >= box.top && r.bottom <= box.bottom;
+  });
+  t.ok(hitInBox, 'the highlighted element is scrolled into view inside its box');
   t.match(await page.textContent('#check-command'), /^samlscope check --metadata .* --request-id /);
   await page.screenshot({ path: join(ARTIFACTS, 'admin-detail.png'), fullPage: true });
   t.ok(statSync(join(ARTIFACTS, 'admin-detail.png')).size > 1000, 'detail screenshot written');
