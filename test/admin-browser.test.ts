@@ -21,6 +21,9 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   const page = await ctx.newPage();
   const cspViolations: string[] = [];
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  // every page in the context (demo landing, fleet-sim through the proxy, the mock IdP, the admin UI): no console error
+  const consoleErrors: string[] = [];
+  ctx.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`); });
 
   const run = async (scenario: string): Promise<Page> => {
     await page.goto(demo.landingUrl + '/');
@@ -90,6 +93,13 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   t.ok(await finding.locator('.expected').isVisible(), 'expected vs actual');
   t.equal(await page.locator('ol.timeline li').count(), 4, 'the timeline has four steps');
   t.ok(await page.locator('pre.xml .hit[data-codes~="SAML_AUDIENCE_MISMATCH"]').first().isVisible(), 'the Audience element is highlighted');
+  const hitInBox = await page.evaluate(() => {
+    const hit = document.querySelector('pre.xml .hit')!;
+    const box = hit.closest('pre')!.getBoundingClientRect();
+    const r = hit.getBoundingClientRect();
+    return r.top >= box.top && r.bottom <= box.bottom;
+  });
+  t.ok(hitInBox, 'the highlighted element is scrolled into view inside its box');
   t.match(await page.textContent('#check-command'), /^samlscope check --metadata .* --request-id /);
   await page.screenshot({ path: join(ARTIFACTS, 'admin-detail.png'), fullPage: true });
   t.ok(statSync(join(ARTIFACTS, 'admin-detail.png')).size > 1000, 'detail screenshot written');
@@ -101,4 +111,5 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   await Promise.all([page.waitForURL(/verdict=accept/), page.getByLabel('User contains').press('Enter')]);
   t.equal(await page.locator('#attempts tr[data-attempt]').count(), 1, 'filtered to the accepted login');
   t.same(cspViolations, [], 'no Content-Security-Policy violations');
+  t.same(consoleErrors, [], 'no console error on any page (a favicon 404 was one)');
 });

@@ -1,6 +1,7 @@
 // The `samlscope check` / `decode` contract through the real binary: exit codes, --json shape, stdin, env options, peer vectors.
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ACS_URL, ENTITY_ID, FIXED_NOW, REQUEST_ID, validResponse } from '../scripts/fixture-cases.js';
@@ -46,6 +47,19 @@ t.test('reject: exit 1 with the code; readable form names verdict, code and reme
   tt.match(text.out, /^REJECT/);
   tt.match(text.out, /SAML_AUDIENCE_MISMATCH/);
   tt.ok(text.out.split('\n').length < 40, 'fits one screen');
+});
+
+t.test('unknown signing key: the response\'s cert and every metadata cert, SHA-1 as Entra shows it, in text and --json', async (tt) => {
+  const thumb = (pem: string) => new X509Certificate(readFileSync(fileURLToPath(new URL('../certs/' + pem, import.meta.url)))).fingerprint.replace(/:/g, '');
+  const text = await run([...base, FX('responses/invalid/SAML_SIG_UNTRUSTED_KEY.xml')]);
+  tt.equal(text.code, 1);
+  tt.match(text.out, new RegExp(`response \\(Assertion Signature\\)\\s+SHA-1 ${thumb('test-only-attacker.cert.pem')}`));
+  tt.match(text.out, new RegExp(`metadata \\(use signing\\)\\s+SHA-1 ${thumb('test-only-idp-signing.cert.pem')}`));
+  const j = JSON.parse((await run([...base, '--json', FX('responses/invalid/SAML_SIG_UNTRUSTED_KEY.xml')])).out);
+  tt.match(j.certificates.response, [{ origin: 'response', thumbprintSha1: thumb('test-only-attacker.cert.pem'), matches: false, sha256: /^[0-9a-f]{64}$/, notAfter: /Z$/ }]);
+  tt.ok(j.certificates.metadata.some((c: { thumbprintSha1: string; matches: boolean }) => c.thumbprintSha1 === thumb('test-only-idp-signing.cert.pem') && !c.matches));
+  const ok = JSON.parse((await run([...base, '--json', FX('responses/valid/response.assertion-signed.xml')])).out);
+  tt.match(ok.certificates.response, [{ matches: true }], 'a good response\'s cert matches one in the metadata');
 });
 
 t.test('input from stdin (form body), options from SAMLSCOPE_* environment', async (tt) => {

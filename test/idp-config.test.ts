@@ -26,7 +26,7 @@ t.test('fixtures/idp/fleet.json is what issue 3 asks for', async (t) => {
 
 t.test('every problem is reported at once, each with its path', async (t) => {
   const r = validateConfig({
-    tenantId: 'nope', extra: 1,
+    tenantId: 'nope', extra: 1, legacySpnAudience: 'yes',
     apps: [{ identifiers: [], replyUrls: ['ftp://x', { url: 'http://a', default: true }, { url: 'http://b', default: true }], signing: 'x', algorithm: 'md5',
       nameId: { source: 'user.phone', format: 'weird' }, claims: [{ name: 'a' }], assignedUsers: ['z@z.example'], tokenLifetimeMinutes: 5, fault: 'nope' }],
     users: [{ upn: 'bad' }],
@@ -36,7 +36,7 @@ t.test('every problem is reported at once, each with its path', async (t) => {
   t.same(paths.sort(), [
     'apps[0].algorithm', 'apps[0].assignedUsers[0]', 'apps[0].claims[0]', 'apps[0].fault', 'apps[0].identifiers', 'apps[0].nameId.format',
     'apps[0].nameId.source', 'apps[0].replyUrls', 'apps[0].replyUrls[0]', 'apps[0].signing', 'apps[0].tokenLifetimeMinutes', 'extra',
-    'tenantId', 'users[0].objectId', 'users[0].upn',
+    'legacySpnAudience', 'tenantId', 'users[0].objectId', 'users[0].upn',
   ].sort());
   t.match(parseConfig('{'), { ok: false, problems: [/not valid JSON/] });
 });

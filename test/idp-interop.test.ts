@@ -9,12 +9,14 @@ import { SAML } from '@node-saml/node-saml';
 import samlify from 'samlify';
 import { parseConfig, type IdpConfig } from '../src/idp/config.js';
 import { startMockIdp, type MockIdpHandle } from '../src/idp/server.js';
+import { checkCommand } from '../src/commands/check.js';
+import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
 const parsed = parseConfig(readFileSync(join(root, 'fixtures', 'idp', 'fleet.json'), 'utf8'));
 if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-// A URI Identifier (with "fleet" Entra answers Audience spn:fleet, ENTRA.md), next to the fixture's "fleet".
+// A URI Identifier next to the fixture's plain "fleet" (the seed guide's value, tested on its own below).
 const ENTITY_ID = 'https://fleet.contoso.example/saml';
 const ACS = 'https://localhost:8080/api/v1/fleet/sso/callback';
 const config: IdpConfig = { ...parsed.config, apps: parsed.config.apps.map((a) => ({ ...a, identifiers: [...a.identifiers, ENTITY_ID] })) };
@@ -44,10 +46,10 @@ async function signIn(url: string, extra = '&login_hint=alice%40contoso.example'
   return { action: action.replace(/&amp;/g, '&'), SAMLResponse: value, ...(relay !== undefined ? { RelayState: relay } : {}) };
 }
 
-async function fleetLikeNodeSaml() {
+async function fleetLikeNodeSaml(entityId = ENTITY_ID) {
   // Fleet ≥ 4.71's rules as node-saml expresses them: assertion-only signing accepted, audience = entity_id, skew 180 s.
   return new SAML({
-    entryPoint: idp.loginUrl, issuer: ENTITY_ID, callbackUrl: ACS, audience: ENTITY_ID, idpCert: certB64, idpIssuer: idp.entityId,
+    entryPoint: idp.loginUrl, issuer: entityId, callbackUrl: ACS, audience: entityId, idpCert: certB64, idpIssuer: idp.entityId,
     wantAuthnResponseSigned: false, wantAssertionsSigned: true, acceptedClockSkewMs: 180_000, validateInResponseTo: 'always' as never,
     disableRequestedAuthnContext: true,
   });
@@ -67,6 +69,38 @@ t.test('node-saml configured like Fleet: its AuthnRequest is answered and the re
   // and it rejects a tampered one
   const tampered = await signIn(await sp.getAuthorizeUrlAsync('', undefined, {}), '&login_hint=alice%40contoso.example&fault=tampered');
   await t.rejects(sp.validatePostResponseAsync({ SAMLResponse: tampered.SAMLResponse }));
+});
+
+/** Runs `samlscope check --json` on a base64 SAMLResponse; the exit code and the parsed report. */
+async function samlscopeCheck(b64: string, args: string[]): Promise<{ code: number; report: { verdict: string; findings: Array<{ code: string; severity: string }> } }> {
+  const file = join(dir, `check-${Math.random().toString(36).slice(2)}.b64`);
+  writeFileSync(file, b64);
+  let out = '';
+  const argv = ['--metadata', join(dir, 'metadata.xml'), '--acs-url', ACS, '--json', ...args, file];
+  const io: CommandIo = { argv, env: {}, stdout: (x) => { out += x; }, stderr: () => undefined, readStdin: async () => Buffer.alloc(0), stopSignal: new Promise(() => undefined) };
+  const code = await checkCommand.run(parseCommandArgs(checkCommand, argv, {}), io);
+  return { code, report: JSON.parse(out) };
+}
+
+t.test('the seed guide\'s Identifier "fleet": Issuer fleet → Audience fleet, accepted by node-saml and samlscope check with entity ID fleet', async (t) => {
+  const sp = await fleetLikeNodeSaml('fleet');
+  const url = await sp.getAuthorizeUrlAsync('', undefined, {});
+  const requestId = /ID="([^"]+)"/.exec((await import('node:zlib')).inflateRawSync(Buffer.from(decodeURIComponent(new URL(url).searchParams.get('SAMLRequest')!), 'base64')).toString())![1];
+  const form = await signIn(url);
+  t.match(Buffer.from(form.SAMLResponse, 'base64').toString('utf8'), '<Audience>fleet</Audience>');
+  const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: form.SAMLResponse });
+  t.equal(profile?.nameID, 'alice@contoso.example');
+  const checked = await samlscopeCheck(form.SAMLResponse, ['--entity-id', 'fleet', '--request-id', requestId]);
+  t.equal(checked.code, 0, JSON.stringify(checked.report.findings));
+  t.equal(checked.report.verdict, 'accept');
+  t.notOk(checked.report.findings.some((f) => f.code.startsWith('SAML_AUDIENCE_')));
+  // the spn-audience fault sends "spn:" + the Identifier the request named, which both refuse
+  const spn = await signIn(await sp.getAuthorizeUrlAsync('', undefined, {}), '&login_hint=alice%40contoso.example&fault=spn-audience');
+  t.match(Buffer.from(spn.SAMLResponse, 'base64').toString('utf8'), '<Audience>spn:fleet</Audience>');
+  await t.rejects(sp.validatePostResponseAsync({ SAMLResponse: spn.SAMLResponse }));
+  const spnChecked = await samlscopeCheck(spn.SAMLResponse, ['--entity-id', 'fleet', '--allow-idp-initiated']);
+  t.equal(spnChecked.code, 1);
+  t.ok(spnChecked.report.findings.some((f) => f.code === 'SAML_AUDIENCE_SPN_PREFIX'));
 });
 
 t.test('samlify SP: its AuthnRequest (Redirect binding) is answered and the response accepted', async (t) => {

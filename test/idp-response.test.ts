@@ -121,14 +121,16 @@ t.test('signing options: response, both, none; SHA-1 algorithm URIs', async (t) 
   t.same(verifyAll(sha1, key.certPem), [true]);
 });
 
-t.test('IdP-initiated: no InResponseTo anywhere; empty claims omitted; spn: audience for non-URI identifiers', async (t) => {
+t.test('IdP-initiated: no InResponseTo anywhere; empty claims omitted; spn: audience for an appId or with the older-tenant quirk', async (t) => {
   const mock = buildEntraResponse({ ...tercenSpec, inResponseTo: undefined, attributes: [{ name: CLAIM.surname, values: [''] }, { name: CLAIM.email, values: ['a@b.c'] }] });
   t.notMatch(mock, /InResponseTo/);
   t.notOk(attrsOf(mock, 'Attribute').includes(CLAIM.surname));
   t.equal(attrsOf(mock, 'Attribute').at(-1), CLAIM.email);
-  t.equal(audienceFor('fleet'), 'spn:fleet');
-  t.equal(audienceFor('https://fleet.example.com'), 'https://fleet.example.com');
-  t.equal(audienceFor('urn:fleet'), 'urn:fleet');
+  t.equal(audienceFor('fleet'), 'fleet');
+  t.equal(audienceFor('fleet', { legacySpnAudience: true }), 'spn:fleet');
+  t.equal(audienceFor('3f5b8a52-2f7d-4d8e-9c1b-6a0e4b7c9d00', { namedByAppId: true }), 'spn:3f5b8a52-2f7d-4d8e-9c1b-6a0e4b7c9d00');
+  t.equal(audienceFor('https://fleet.example.com', { legacySpnAudience: true }), 'https://fleet.example.com');
+  t.equal(audienceFor('urn:fleet', { legacySpnAudience: true }), 'urn:fleet');
   const pw = pairwiseNameId('814bd554-6a00-405c-91d5-4132d39ba4fb', 'fleet');
   t.match(pw, /^[A-Za-z0-9_-]{43}$/);
   t.equal(pw, pairwiseNameId('814bd554-6a00-405c-91d5-4132d39ba4fb', 'fleet'), 'stable per user and app');

@@ -85,11 +85,26 @@ t.test('Redirect binding with login_hint: signed response posted to the ACS with
   t.match(xml, 'InResponseTo="id-0123456789abcdef0123456789abcdef01234567"');
   t.match(xml, `Destination="${ACS}"`);
   t.match(xml, `Recipient="${ACS}"`);
-  t.match(xml, '<Audience>spn:fleet</Audience>', 'Identifier that is not a URI gets spn:');
+  t.match(xml, '<Audience>fleet</Audience>', 'the Identifier the request named, as it is (no spn: for a plain word)');
   t.match(xml, '<NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">alice@contoso.example</NameID>', 'configured Email address format wins over transient');
   t.match(xml, '<Attribute Name="FLEET_JIT_USER_ROLE_GLOBAL"><AttributeValue>admin</AttributeValue></Attribute>');
   t.match(xml, 'IssueInstant="2026-03-01T10:00:00.000Z"', 'the injected clock');
   t.same(signatures(xml), [true]);
+});
+
+t.test('Audience: spn: + the Issuer only when the request names the app by its appId GUID, or with the older-tenant quirk', async (t) => {
+  const appId = config.apps[0].appId;
+  const audienceOf = async (handle: MockIdpHandle, issuer: string) =>
+    /<Audience>([^<]*)<\/Audience>/.exec(formOf((await get(`${handle.loginUrl}?SAMLRequest=${redirectValue(authnRequest({ issuer }))}&login_hint=alice@contoso.example`)).body).samlResponse ?? '')?.[1];
+  t.equal(await audienceOf(idp, appId), `spn:${appId}`, 'Issuer = appId GUID');
+  t.equal(await audienceOf(idp, 'fleet'), 'fleet');
+  const older = await startMockIdp({ config: { ...config, legacySpnAudience: true }, port: 0 });
+  t.teardown(() => older.close());
+  t.equal(await audienceOf(older, 'fleet'), 'spn:fleet', 'legacySpnAudience: a non-URI Identifier gets spn:');
+  const uriConfig: IdpConfig = { ...config, legacySpnAudience: true, apps: [{ ...config.apps[0], identifiers: ['fleet', 'https://fleet.example.com/saml'] }] };
+  const olderUri = await startMockIdp({ config: uriConfig, port: 0 });
+  t.teardown(() => olderUri.close());
+  t.equal(await audienceOf(olderUri, 'https://fleet.example.com/saml'), 'https://fleet.example.com/saml', 'a URI stays as it is');
 });
 
 t.test('POST binding and the default reply URL when the request names no ACS', async (t) => {

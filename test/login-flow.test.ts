@@ -11,8 +11,7 @@ import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
 
 const parsed = parseConfig(readFileSync('fixtures/idp/fleet.json', 'utf8'));
 if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-// Entra sends Audience "spn:" + Identifier when the Identifier is not a URI (ENTRA.md), and Fleet compares the Audience
-// with entity_id exactly (FLEET.md): so the working path uses a URI entity ID, added to the fixture app's identifiers.
+// A URI entity ID, added to the fixture app's identifiers (the fixture's plain "fleet" is tested on its own below).
 const ENTITY_ID = 'https://fleet.contoso.example/saml';
 const config = { ...parsed.config, apps: parsed.config.apps.map((a, i) => (i === 0 ? { ...a, identifiers: [...a.identifiers, ENTITY_ID] } : a)) };
 
@@ -88,10 +87,21 @@ t.test('login through fleet-sim and the mock IdP', async (t) => {
   });
 });
 
-t.test('entity_id "fleet" (not a URI): Entra answers Audience spn:fleet and Fleet says status=error', async (t) => {
+t.test('entity_id "fleet" (the seed guide): Entra answers Audience fleet and Fleet signs in', async (t) => {
   const sim = await startFleetSim({ entityId: 'fleet', users: [{ email: 'alice@contoso.example', ssoEnabled: true }] });
   t.teardown(() => sim.close());
   const idp = await startMockIdp({ config: parsed.config, port: 0, extraReplyUrls: [sim.acsUrl()] });
+  t.teardown(() => idp.close());
+  sim.configure({ metadataUrl: idp.metadataUrl });
+  const r = await login({ fleetUrl: sim.url, user: 'alice@contoso.example' });
+  t.match(r, { ok: true });
+  t.match(sim.events[sim.events.length - 1], { outcome: 'success' });
+});
+
+t.test('entity_id "fleet" on an older tenant (legacySpnAudience): Audience spn:fleet and Fleet says status=error', async (t) => {
+  const sim = await startFleetSim({ entityId: 'fleet', users: [{ email: 'alice@contoso.example', ssoEnabled: true }] });
+  t.teardown(() => sim.close());
+  const idp = await startMockIdp({ config: { ...parsed.config, legacySpnAudience: true }, port: 0, extraReplyUrls: [sim.acsUrl()] });
   t.teardown(() => idp.close());
   sim.configure({ metadataUrl: idp.metadataUrl });
   const r = await login({ fleetUrl: sim.url, user: 'alice@contoso.example' });

@@ -80,7 +80,7 @@ t.test('settings → findings', async (t) => {
 
   t.ok(codes(settingsFindings(settings({ entityId: '' }), CTX)).includes('SAML_FLEET_ENTITY_ID_MISSING'));
   t.notOk(codes(settingsFindings(settings({ entityId: '' }), CTX)).includes('SAML_FLEET_ENTITY_ID_NOT_URI'));
-  t.match(get(settingsFindings(settings({ entityId: 'fleet' }), CTX), 'SAML_FLEET_ENTITY_ID_NOT_URI'), { severity: 'warning', evidence: { audienceEntraSends: 'spn:fleet' } });
+  t.match(get(settingsFindings(settings({ entityId: 'fleet' }), CTX), 'SAML_FLEET_ENTITY_ID_NOT_URI'), { severity: 'warning', evidence: { audienceEntraSends: 'fleet', audienceOlderTenantsSend: 'spn:fleet' } });
 
   const noUrl = settingsFindings(settings({}, { serverUrl: '' }), CTX);
   t.ok(codes(noUrl).includes('SAML_FLEET_SERVER_URL_MISSING'));
@@ -156,8 +156,9 @@ t.test('a login\'s outcome → one finding with the remedy it points at', async 
   const errUri = loginFinding({ ...base, outcome: 'fleet_status', fleetStatus: 'error' }, settings());
   t.equal(errUri.remedy, CATALOGUE.SAML_FLEET_LOGIN_FAILED.remedy, 'with a URI entity ID: see the proxy');
   t.equal(errUri.evidence?.explainedBy, undefined);
-  const errSpn = loginFinding({ ...base, outcome: 'fleet_status', fleetStatus: 'error' }, settings({ entityId: 'fleet' }));
-  t.equal(errSpn.remedy, CATALOGUE.SAML_AUDIENCE_SPN_PREFIX.remedy);
+  const errPlain = loginFinding({ ...base, outcome: 'fleet_status', fleetStatus: 'error' }, settings({ entityId: 'fleet' }));
+  t.equal(errPlain.remedy, CATALOGUE.SAML_FLEET_LOGIN_FAILED.remedy, 'entity ID "fleet" is not blamed: Entra answers it with Audience fleet');
+  t.equal(errPlain.evidence?.explainedBy, undefined);
 
   const samlError = loginFinding({ ...base, outcome: 'fleet_status', fleetStatus: 'error', samlStatus: { code: 'urn:oasis:names:tc:SAML:2.0:status:Requester', message: 'AADSTS75011: Authentication method ...' } }, settings({ entityId: 'fleet' }));
   t.match(samlError.evidence, { aadsts: ['AADSTS75011'] });

@@ -8,7 +8,7 @@ import { forwardedFor, parseTrustedProxies } from '../src/proxy/client-ip.js';
 import { explainOutcome, readFleetAnswer } from '../src/proxy/fleet-outcome.js';
 import { MemoryStore } from '../src/proxy/store.js';
 import { openMetadataSource } from '../src/proxy/metadata-source.js';
-import { EDGE_CODES, EDGE_ERRORS, classifyUpstreamError } from '../src/proxy/edge-errors.js';
+import { EDGE_CODES, EDGE_ERRORS, classifyUpstreamError, renderEdge } from '../src/proxy/edge-errors.js';
 import { cookieValue, maskNameId } from '../src/proxy/sso.js';
 import { proxyCommand } from '../src/commands/proxy.js';
 import { parseCommandArgs, UsageError, type CommandIo } from '../src/commands/options.js';
@@ -175,4 +175,12 @@ t.test('decideCallback: enforce blocks what samlscope rejects and fails closed w
   }
   const blocked = decideCallback({ ...base, verdict: 'reject', errorCodes: ['SAML_SIG_INVALID', 'SAML_AUDIENCE_MISMATCH'] });
   t.match(blocked, { action: 'block', findings: ['SAML_SIG_INVALID', 'SAML_AUDIENCE_MISMATCH'] }, 'the block page names the error codes');
+});
+
+t.test('renderEdge: each code once, and a link back to Fleet\'s login under url_prefix', async (t) => {
+  const page = renderEdge('EDGE_SSO_REJECTED', 'req-1', 'text/html', { findings: ['SAML_TIME_ISSUE_INSTANT_STALE', 'SAML_TIME_ISSUE_INSTANT_STALE', 'SAML_TIME_EXPIRED'], loginUrl: '/fleet/login' });
+  t.equal(page.body.match(/SAML_TIME_ISSUE_INSTANT_STALE/g)?.length, 1);
+  t.match(page.body, '<a id="back-to-login" href="/fleet/login">');
+  const json = JSON.parse(renderEdge('EDGE_SSO_REJECTED', 'req-1', 'application/json', { findings: ['A', 'A', 'B'] }).body) as { error: { findings: string[] } };
+  t.same(json.error.findings, ['A', 'B']);
 });

@@ -4,9 +4,10 @@ import { loadMetadata, readInput } from './load.js';
 import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { acceptedAudiences, serverUrlOf } from '../fleet/index.js';
 import { renderReport } from './report-text.js';
+import { compareSigningCerts, type CertComparison } from '../saml/cert-comparison.js';
 
 /** The --json shape of the contract (extra fields beyond it are allowed; these are required). */
-export function checkJson(r: AnalysisReport): object {
+export function checkJson(r: AnalysisReport, certificates?: CertComparison): object {
   return {
     verdict: r.verdict,
     findings: r.findings.map((f) => ({ code: f.code, severity: f.severity, title: f.title, message: f.message, remedy: f.remedy, ...(f.evidence ? { evidence: f.evidence } : {}) })),
@@ -15,6 +16,7 @@ export function checkJson(r: AnalysisReport): object {
     fleet: r.fleet,
     checkedAt: r.checkedAt,
     inputKind: r.inputKind,
+    ...(certificates ? { certificates } : {}),
   };
 }
 
@@ -72,7 +74,8 @@ export const checkCommand: CommandDef = {
       allowIdpInitiated: o.bool('allow-idp-initiated'),
       clockSkewSeconds: skew,
     });
-    io.stdout(o.bool('json') ? JSON.stringify(checkJson(report)) + '\n' : renderReport(report));
+    const certs = compareSigningCerts(report.xml, loaded.metadata.certs, now);
+    io.stdout(o.bool('json') ? JSON.stringify(checkJson(report, certs)) + '\n' : renderReport(report, certs));
     return report.verdict === 'accept' ? 0 : 1;
   },
 };

@@ -10,7 +10,6 @@ import { startMockIdp, type IdpLogger, type MockIdpHandle } from '../idp/server.
 import type { Attempt } from '../proxy/attempt.js';
 import { startProxy, type ProxyHandle, type ProxyMode } from '../proxy/server.js';
 import { MemoryStore, type ProxyStore } from '../proxy/store.js';
-import { parseMetadata } from '../saml/index.js';
 import { startLanding, type LandingHandle } from './landing.js';
 import { DEFAULT_DEMO_PORTS, withPortFallback, type DemoPorts } from './ports.js';
 import { DEMO_ENTITY_ID, DEMO_SCENARIOS, DEMO_USERS, demoFleetUsers, type DemoUser } from './scenarios.js';
@@ -150,7 +149,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       upstream: fleet.url,
       listen: { host, port },
       tls: { cert: tls.certPem, key: tls.keyPem },
-      metadata: parseMetadata(metadataXml),
+      metadata: { xml: metadataXml },
       entityId: DEMO_ENTITY_ID,
       mode,
       adminListen: { host, port: port === 0 ? 0 : fixedPorts.admin },

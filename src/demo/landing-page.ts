@@ -2,6 +2,7 @@
 import type { Attempt } from '../proxy/attempt.js';
 import { DEMO_SCENARIOS, DEMO_USERS, type DemoScenario } from './scenarios.js';
 import { escapeHtml as esc } from '../html/escape.js';
+import { INLINE_FAVICON_LINK } from '../html/favicon.js';
 
 export interface LandingInfo {
   proxyUrl: string;
@@ -21,7 +22,7 @@ code{background:#f3f3f3;padding:0 .25em}.error{color:#b00020}.warning{color:#8a5
 
 function page(title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<title>${esc(title)}</title><style>${STYLE}</style></head><body>` +
+    `${INLINE_FAVICON_LINK}<title>${esc(title)}</title><style>${STYLE}</style></head><body>` +
     `<p class="mock" id="mock-banner">This is a demo with a MOCK Entra ID on loopback: fleet-sim stands in for Fleet, nothing talks to Microsoft, and the keys are for testing only.</p>` +
     body + '</body></html>';
 }

@@ -4,10 +4,10 @@ import type { FindingCode } from '../saml/findings.js';
 import type { FleetSimUser } from '../fleet-sim/server.js';
 
 /**
- * Fleet's entity ID in the demo. A URI on purpose: Entra sends Audience "spn:<Identifier>" when the Identifier is not a
- * URI (ENTRA.md), which Fleet's exact audience check refuses; the fixture app gets this Identifier added.
+ * Fleet's entity ID in the demo: `fleet`, as in Fleet's own setup guide. Entra returns it unchanged as the Audience
+ * (ENTRA.md); the fixture app already has this Identifier.
  */
-export const DEMO_ENTITY_ID = 'https://fleet.contoso.example/saml';
+export const DEMO_ENTITY_ID = 'fleet';
 
 export interface DemoUser {
   email: string;
@@ -49,7 +49,7 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
   { id: 'bob', label: 'Log in as bob', user: 'bob@contoso.example', expect: 'AADSTS50105', story: DEMO_USERS[1].story },
   { id: 'carol', label: 'Log in as carol', user: 'carol@contoso.example', expect: 'account_invalid', code: 'SAML_FLEET_ACCOUNT_INVALID', story: DEMO_USERS[2].story },
   { id: 'wrong-audience', label: 'Fault: wrong audience', user: 'alice@contoso.example', fault: 'wrong-audience', expect: 'error', code: 'SAML_AUDIENCE_MISMATCH', story: "Entra's Identifier differs from Fleet's entity ID" },
-  { id: 'spn-audience', label: 'Fault: spn: audience', user: 'alice@contoso.example', fault: 'spn-audience', expect: 'error', code: 'SAML_AUDIENCE_SPN_PREFIX', story: 'the classic trap: entity ID "fleet" is not a URI, so Entra sends Audience spn:…' },
+  { id: 'spn-audience', label: 'Fault: spn: audience', user: 'alice@contoso.example', fault: 'spn-audience', expect: 'error', code: 'SAML_AUDIENCE_SPN_PREFIX', story: 'Audience spn:fleet instead of fleet: Entra adds spn: when Fleet\'s entity ID is the app ID GUID, and some older tenants add it to any Identifier that is not a URI' },
   { id: 'expired', label: 'Fault: expired', user: 'alice@contoso.example', fault: 'expired', expect: 'error', code: 'SAML_TIME_EXPIRED', story: 'a response held back or replayed two hours later' },
   { id: 'unknown-key', label: 'Fault: unknown key', user: 'alice@contoso.example', fault: 'unknown-key', expect: 'error', code: 'SAML_SIG_UNTRUSTED_KEY', story: 'signed by a certificate that is not in the metadata Fleet holds' },
 ];

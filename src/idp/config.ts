@@ -55,6 +55,12 @@ export interface UserConfig {
 
 export interface IdpConfig {
   tenantId: string;
+  /**
+   * The older-tenant quirk (ENTRA.md): Audience = "spn:" + the Identifier whenever the Identifier is not a URI.
+   * Off by default: Entra returns the Identifier as it is (the seed guide's `fleet` signs in), and prefixes `spn:`
+   * only when the request's Issuer is the app ID GUID.
+   */
+  legacySpnAudience: boolean;
   apps: AppConfig[];
   users: UserConfig[];
 }
@@ -89,9 +95,11 @@ function httpUrl(s: string): boolean {
 export function validateConfig(raw: unknown): ConfigResult {
   const p: string[] = [];
   if (!isObj(raw)) return { ok: false, problems: ['(root): expected a JSON object with "apps" and "users"'] };
-  for (const k of Object.keys(raw)) if (!['tenantId', 'apps', 'users', '$comment'].includes(k)) p.push(`${k}: unknown key`);
+  for (const k of Object.keys(raw)) if (!['tenantId', 'legacySpnAudience', 'apps', 'users', '$comment'].includes(k)) p.push(`${k}: unknown key`);
   const tenantId = raw.tenantId === undefined ? DEFAULT_TENANT_ID : raw.tenantId;
   if (typeof tenantId !== 'string' || !GUID.test(tenantId)) p.push('tenantId: expected a GUID');
+  const legacySpnAudience = raw.legacySpnAudience === undefined ? false : raw.legacySpnAudience;
+  if (typeof legacySpnAudience !== 'boolean') p.push('legacySpnAudience: expected true or false');
 
   const str = (o: Obj, k: string, path: string, opts: { required?: boolean; dflt?: string } = {}): string => {
     const v = o[k];
@@ -230,7 +238,7 @@ export function validateConfig(raw: unknown): ConfigResult {
     else seen.set(id, i);
   }));
   if (p.length > 0) return { ok: false, problems: p };
-  return { ok: true, config: { tenantId: tenantId as string, apps, users } };
+  return { ok: true, config: { tenantId: tenantId as string, legacySpnAudience: legacySpnAudience === true, apps, users } };
 }
 
 /** Parses and validates JSON text. */
@@ -268,8 +276,14 @@ export function withDefaultReplyUrl(config: IdpConfig, url: string, identifier?:
   };
 }
 
+/** The app a request's Issuer names: one of its Identifiers, or its application (client) ID. */
 export function findAppByIdentifier(config: IdpConfig, identifier: string): AppConfig | undefined {
-  return config.apps.find((a) => a.identifiers.includes(identifier));
+  return config.apps.find((a) => a.identifiers.includes(identifier)) ?? config.apps.find((a) => isAppId(a, identifier));
+}
+
+/** Whether a request's Issuer is the app's application (client) ID GUID rather than one of its Identifiers. */
+export function isAppId(app: AppConfig, issuer: string): boolean {
+  return GUID.test(issuer) && issuer.toLowerCase() === app.appId.toLowerCase();
 }
 
 export function findUser(config: IdpConfig, upn: string): UserConfig | undefined {

@@ -35,7 +35,7 @@ export const FAULTS: Readonly<Record<FaultName, FaultDef>> = Object.freeze({
   'not-yet-valid': { name: 'not-yet-valid', description: 'The response is dated 15 minutes ahead: NotBefore lies beyond the 180 s skew Fleet allows.', expectedCode: 'SAML_TIME_NOT_YET_VALID', spTrusts: 'active' },
   'clock-skew': { name: 'clock-skew', description: 'The IdP clock is off by N seconds (clock-skew:N, negative = behind). Ahead by more than 480 s → not yet valid; behind by more than 3780 s → expired; smaller skews are absorbed.', expectedCode: 'SAML_TIME_NOT_YET_VALID', param: { meaning: 'seconds the IdP clock is ahead (negative: behind)', default: 900 }, spTrusts: 'active' },
   'wrong-audience': { name: 'wrong-audience', description: 'Audience is another app\'s Identifier (https://other-app.contoso.example), as when Entra\'s Identifier differs from Fleet\'s entity ID.', expectedCode: 'SAML_AUDIENCE_MISMATCH', spTrusts: 'active' },
-  'spn-audience': { name: 'spn-audience', description: 'Audience is spn:<application id>, as Entra sends when the token is issued for the app ID (IdP-initiated without a matching Identifier).', expectedCode: 'SAML_AUDIENCE_SPN_PREFIX', spTrusts: 'active' },
+  'spn-audience': { name: 'spn-audience', description: 'Audience is "spn:" + the Identifier the request named (e.g. spn:fleet), as Entra sends when the request names the app by its application ID GUID, or on some older tenants for an Identifier that is not a URI.', expectedCode: 'SAML_AUDIENCE_SPN_PREFIX', spTrusts: 'active' },
   'wrong-recipient': { name: 'wrong-recipient', description: 'SubjectConfirmationData Recipient is another reply URL than the ACS the request named.', expectedCode: 'SAML_DEST_RECIPIENT_MISMATCH', spTrusts: 'active' },
   'wrong-destination': { name: 'wrong-destination', description: 'Response Destination is another reply URL than the ACS the request named (Recipient stays right).', expectedCode: 'SAML_DEST_MISMATCH', spTrusts: 'active' },
   'wrong-issuer': { name: 'wrong-issuer', description: 'Response and Assertion Issuer name another tenant (https://sts.windows.net/<other tenant>/), as when Fleet holds another tenant\'s metadata.', expectedCode: 'SAML_ISSUER_ASSERTION_MISMATCH', spTrusts: 'active' },
@@ -95,7 +95,6 @@ export type FaultOutcome =
   | { kind: 'status'; error: EntraErrorSpec; delayMs: number };
 
 const OTHER_TENANT = '00000000-0000-4000-8000-0000000000ee';
-const OTHER_APP_ID = '3f5b8a52-2f7d-4d8e-9c1b-6a0e4b7c9d11';
 
 function elsewhere(url: string): string {
   try {
@@ -123,7 +122,7 @@ export function applyFault(spec: EntraResponseSpec, fault: FaultRequest | null, 
     case 'not-yet-valid': return ok({ timeShiftSeconds: 15 * 60 });
     case 'clock-skew': return ok({ timeShiftSeconds: fault.param ?? FAULTS['clock-skew'].param!.default });
     case 'wrong-audience': return ok({ audience: 'https://other-app.contoso.example' });
-    case 'spn-audience': return ok({ audience: `spn:${OTHER_APP_ID}` });
+    case 'spn-audience': return ok({ audience: s.audience.startsWith('spn:') ? s.audience : `spn:${s.audience}` });
     case 'wrong-recipient': return ok({ recipient: elsewhere(s.recipient ?? s.acsUrl) });
     case 'wrong-destination': return ok({ destination: elsewhere(s.destination ?? s.acsUrl) });
     case 'wrong-issuer': return ok({ issuer: `https://sts.windows.net/${OTHER_TENANT}/` });

@@ -1,11 +1,12 @@
 // HTML pages of the mock IdP (error page, user picker, auto-posting form, index); every value escaped, every page says MOCK.
 import type { UserConfig } from './config.js';
 import { escapeHtml } from '../html/escape.js';
+import { INLINE_FAVICON_LINK } from '../html/favicon.js';
 
 const BANNER = '<div id="mock-banner" style="background:#b00020;color:#fff;padding:6px 12px;font:bold 14px sans-serif">MOCK Entra ID (samlscope): not Microsoft. For tests only; it signs anything asked of it.</div>';
 
 function layout(title: string, body: string, script = ''): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>${escapeHtml(title)} (MOCK)</title>` +
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">${INLINE_FAVICON_LINK}<title>${escapeHtml(title)} (MOCK)</title>` +
     '<style>body{margin:0;font-family:Segoe UI,Arial,sans-serif;background:#f2f2f2}main{max-width:440px;margin:40px auto;background:#fff;padding:32px;box-shadow:0 2px 6px rgba(0,0,0,.2)}' +
     'button.user{display:block;width:100%;text-align:left;padding:10px;margin:6px 0;border:1px solid #ccc;background:#fff;cursor:pointer}dl{font-size:12px;color:#555}dt{font-weight:bold}</style>' +
     `</head><body>${BANNER}<main>${body}</main>${script}</body></html>`;

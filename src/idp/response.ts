@@ -62,7 +62,7 @@ export interface EntraResponseSpec {
   tenantId: string;
   /** the ACS URL used: Destination and Recipient unless overridden */
   acsUrl: string;
-  /** the Audience, already `spn:`-prefixed when the Identifier is not a URI (see audienceFor) */
+  /** the Audience, already `spn:`-prefixed when Entra would prefix it (see audienceFor) */
   audience: string;
   /** the AuthnRequest ID; absent for IdP-initiated responses */
   inResponseTo?: string;
@@ -112,9 +112,19 @@ export function entraIssuer(tenantId: string): string {
   return `https://sts.windows.net/${tenantId}/`;
 }
 
-/** Audience for an app Identifier: `spn:` + it when it is not a URI. */
-export function audienceFor(identifier: string): string {
-  return /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(identifier) ? identifier : `spn:${identifier}`;
+/** Entra's notion of a URI Identifier: a scheme, then a colon. */
+export function isUriIdentifier(identifier: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(identifier);
+}
+
+/**
+ * The Audience Entra sends for the Identifier the request named: the Identifier itself; `spn:` + it when the request
+ * named the app by its application ID GUID (`namedByAppId`), or, with the older-tenant quirk on, when it is not a URI.
+ */
+export function audienceFor(identifier: string, how: { namedByAppId?: boolean; legacySpnAudience?: boolean } = {}): string {
+  if (how.namedByAppId) return `spn:${identifier}`;
+  if (how.legacySpnAudience && !isUriIdentifier(identifier)) return `spn:${identifier}`;
+  return identifier;
 }
 
 export function escapeXmlText(s: string): string {

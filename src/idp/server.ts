@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { readAuthnRequest } from './authn-request.js';
 import {
-  defaultReplyUrl, findAppByIdentifier, findUser, isAssigned, withExtraReplyUrls, type AppConfig, type IdpConfig,
+  defaultReplyUrl, findAppByIdentifier, findUser, isAppId, isAssigned, withExtraReplyUrls, type AppConfig, type IdpConfig,
 } from './config.js';
 import { buildFaultedResponse, parseFault, type FaultRequest } from './faults.js';
 import { autoPostPage, errorPage, indexPage, messagePage, pickerPage } from './html.js';
@@ -80,7 +80,7 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
 };
 
 const silent: IdpLogger = { info: () => {}, warn: () => {} };
@@ -155,7 +155,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     }
     const fault = p.fault ?? p.app.fault;
     const spec = responseSpecFor({
-      tenantId, app: p.app, user, identifier: p.identifier, acsUrl: p.acsUrl, inResponseTo: p.inResponseTo,
+      tenantId, app: p.app, user, identifier: p.identifier, legacySpnAudience: config.legacySpnAudience, acsUrl: p.acsUrl, inResponseTo: p.inResponseTo,
       requestedNameIdFormat: p.requestedNameIdFormat, now: now(), key: keys.signing,
     });
     const built = buildFaultedResponse(spec, fault, keys);
@@ -236,7 +236,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     const fault = faultFrom(req, reply, one(q.fault));
     if (fault === false) return reply;
     const p: Omit<Pending, 'expires'> = {
-      app: target, identifier: identifier && target.identifiers.includes(identifier) ? identifier : target.identifiers[0], acsUrl: defaultReplyUrl(target), requestedNameIdFormat: null,
+      app: target, identifier: identifier && (target.identifiers.includes(identifier) || isAppId(target, identifier)) ? identifier : target.identifiers[0], acsUrl: defaultReplyUrl(target), requestedNameIdFormat: null,
       relayState: one(q.RelayState), fault,
     };
     const hint = one(q.login_hint);

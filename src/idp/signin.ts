@@ -1,6 +1,6 @@
 // Turns (app, user, request context) into the EntraResponseSpec Entra would sign: NameID choice, claims, audience, lifetime.
 import { randomBytes } from 'node:crypto';
-import { claimValues, nameIdFormatUri, nameIdValue, type AppConfig, type UserConfig } from './config.js';
+import { claimValues, isAppId, nameIdFormatUri, nameIdValue, type AppConfig, type UserConfig } from './config.js';
 import { audienceFor, NAMEID_FORMAT, pairwiseNameId, type EntraResponseSpec, type SigningKey } from './response.js';
 
 export interface SignInContext {
@@ -9,6 +9,8 @@ export interface SignInContext {
   user: UserConfig;
   /** the Identifier the request named (SP-initiated) or the app's first one (IdP-initiated) */
   identifier: string;
+  /** the tenant's older-tenant quirk: `spn:` + every non-URI Identifier (IdpConfig.legacySpnAudience) */
+  legacySpnAudience?: boolean;
   acsUrl: string;
   /** absent when IdP-initiated */
   inResponseTo?: string;
@@ -38,7 +40,7 @@ export function responseSpecFor(c: SignInContext): EntraResponseSpec {
   return {
     tenantId: c.tenantId,
     acsUrl: c.acsUrl,
-    audience: audienceFor(c.identifier),
+    audience: audienceFor(c.identifier, { namedByAppId: isAppId(c.app, c.identifier), legacySpnAudience: c.legacySpnAudience }),
     inResponseTo: c.inResponseTo,
     now: c.now,
     nameId: nameId.value || null,

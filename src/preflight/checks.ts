@@ -48,8 +48,8 @@ export function settingsFindings(s: FleetSettings, ctx: SettingsContext): Findin
     out.push(finding('SAML_FLEET_ENTITY_ID_MISSING', 'sso_settings.entity_id is empty.'));
   } else if (!isUriIdentifier(sso.entityId)) {
     out.push(finding('SAML_FLEET_ENTITY_ID_NOT_URI',
-      `sso_settings.entity_id is "${sso.entityId}", not a URI: Entra's Identifier must equal it, and Entra then sends Audience "spn:${sso.entityId}", which Fleet does not accept.`,
-      { entityId: sso.entityId, audienceEntraSends: `spn:${sso.entityId}` }));
+      `sso_settings.entity_id is "${sso.entityId}", not a URI. Entra's Identifier must equal it; Entra then sends Audience "${sso.entityId}", which Fleet accepts. Only some older tenants send "spn:${sso.entityId}" instead (SAML_AUDIENCE_SPN_PREFIX).`,
+      { entityId: sso.entityId, audienceEntraSends: sso.entityId, audienceOlderTenantsSend: `spn:${sso.entityId}` }));
   }
   const replyUrl = replyUrlFor(s, ctx.urlPrefix, ctx.fleetVersion);
   const prefixInAcs = fleetProfile(ctx.fleetVersion).acsIncludesUrlPrefix && ctx.urlPrefix !== '';
@@ -138,10 +138,6 @@ export function loginFinding(r: LoginResult, s: FleetSettings): Finding {
       message += ` The IdP posted a SAML error: ${r.samlStatus.code}${r.samlStatus.message ? ': ' + r.samlStatus.message : ''}.`;
       evidence.samlStatus = r.samlStatus.code;
       if (aadsts.length > 0) { evidence.aadsts = aadsts.map((c) => `AADSTS${c}`); remedy = AADSTS[aadsts[0]]?.remedy ?? remedy; }
-    } else if (status === 'error' && s.sso.entityId && !isUriIdentifier(s.sso.entityId)) {
-      message += ` The entity ID "${s.sso.entityId}" is not a URI, so Entra sends Audience "spn:${s.sso.entityId}" and Fleet rejects it.`;
-      evidence.explainedBy = 'SAML_AUDIENCE_SPN_PREFIX';
-      remedy = CATALOGUE.SAML_AUDIENCE_SPN_PREFIX.remedy;
     }
     return finding('SAML_FLEET_LOGIN_FAILED', message, evidence, remedy);
   }

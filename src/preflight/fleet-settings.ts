@@ -69,7 +69,7 @@ export function replyUrlFor(s: FleetSettings, urlPrefix: string, fleetVersion?: 
   return acsUrlFor(input, 'sso');
 }
 
-/** Entra's notion of a URI Identifier (scheme:...); anything else gets Audience "spn:" + it. */
+/** Entra's notion of a URI Identifier (scheme:...); some older tenants answer anything else with Audience "spn:" + it. */
 export function isUriIdentifier(id: string): boolean {
   return /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(id);
 }

@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { withEntraError } from './entra-error.js';
 import { summarizeAttempt } from './attempt.js';
-import type { MetadataSource } from './metadata-source.js';
+import { documentInUseAt, type MetadataSource } from './metadata-source.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyStore } from './store.js';
 import { adminAccessProblem, authorized, isLoopbackHost, secretsEqual, sessionCookie } from './ui/access.js';
 import { exportBundle } from './ui/export.js';
 import { ADMIN_CSS, ADMIN_JS, SECURITY_HEADERS } from './ui/layout.js';
-import { applyFilter, detailPage, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
+import { ADMIN_FAVICON_SVG } from '../html/favicon.js';
+import { applyFilter, detailPage, downloadName, listPage, loginPage, messagePage, metadataPage, readFilter, settingsPage } from './ui/pages.js';
 
 /** What the UI needs to know about Fleet to write a `samlscope check` line (read when a page renders: the ACS URL is known once the proxy listens). */
 export interface AdminFleetInfo {
@@ -40,7 +41,7 @@ export interface AdminOptions {
 }
 
 /** Paths served without the token: no SAML content behind them. */
-const OPEN = new Set(['/healthz', '/metrics', '/login', '/static/admin.css', '/static/admin.js']);
+const OPEN = new Set(['/healthz', '/metrics', '/login', '/static/admin.css', '/static/admin.js', '/static/favicon.svg']);
 const LIST_LIMIT = 500;
 
 function notFound(request: FastifyRequest, reply: FastifyReply) {
@@ -88,6 +89,7 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     return reply.type(o.metrics.contentType).send(await o.metrics.text());
   });
   app.get('/static/admin.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_CSS));
+  app.get('/static/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'max-age=300').send(ADMIN_FAVICON_SVG));
   app.get('/static/admin.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(ADMIN_JS));
 
   app.get('/login', async (_request, reply) => (token ? reply.type('text/html; charset=utf-8').send(loginPage(false)) : reply.redirect('/', 303)));
@@ -113,8 +115,16 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     const s = o.metadata.status();
     return reply.type('text/html; charset=utf-8').send(detailPage(a, {
       entityId: f.entityId, acsUrl: a.flow === 'mdm' ? f.mdmAcsUrl : f.acsUrl, allowIdpInitiated: f.allowIdpInitiated,
-      metadataLocation: s.location, metadata: o.metadata.current(), now: now(),
+      metadataLocation: s.location, metadataDownload: documentInUseAt(o.metadata.documents(), a.time) !== null, metadata: o.metadata.current(), now: now(),
     }));
+  });
+  // the metadata document in use when this attempt was judged (newest that came into use at or before its time)
+  app.get<{ Params: { id: string } }>('/attempts/:id/idp-metadata.xml', async (request, reply) => {
+    const a = await o.store.getAttempt(request.params.id);
+    const doc = a ? documentInUseAt(o.metadata.documents(), a.time) : null;
+    if (!a || !doc) return notFound(request, reply);
+    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${downloadName('idp-metadata', a.id)}"`)
+      .header('content-security-policy', "default-src 'none'; sandbox").send(doc.xml);
   });
   app.get<{ Params: { id: string }; Querystring: { unmasked?: string } }>('/attempts/:id/export', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
@@ -128,7 +138,7 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
   app.get<{ Params: { id: string } }>('/attempts/:id/response.xml', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
     if (!a?.report?.xml) return notFound(request, reply);
-    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="response-${a.id.replace(/[^A-Za-z0-9-]/g, '_')}.xml"`)
+    return reply.type('application/xml; charset=utf-8').header('content-disposition', `attachment; filename="${downloadName('response', a.id)}"`)
       .header('content-security-policy', "default-src 'none'; sandbox").send(a.report.xml);
   });
   // a pasted Entra error (the AADSTS page a login stopped at) is kept on the attempt with its meaning and remedy

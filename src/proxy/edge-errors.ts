@@ -1,5 +1,6 @@
 // The EDGE_* catalogue: every error the proxy itself answers with (not Fleet's), with its HTTP status, and how it is rendered.
 import { escapeHtml } from '../html/escape.js';
+import { INLINE_FAVICON_LINK } from '../html/favicon.js';
 
 export interface EdgeEntry {
   readonly status: number;
@@ -68,20 +69,22 @@ export interface EdgeBody {
 }
 
 /** The answer for an EDGE error: a short page or `{ "error": { code, status, title, requestId, ... } }`. */
-export function renderEdge(code: EdgeCode, requestId: string, accept: string | undefined, extra: { findings?: string[]; detail?: string } = {}): EdgeBody {
+export function renderEdge(code: EdgeCode, requestId: string, accept: string | undefined, extra: { findings?: string[]; detail?: string; loginUrl?: string } = {}): EdgeBody {
   const entry = EDGE_ERRORS[code];
+  // one line per code: the engine may report a code once per place (Response and Assertion IssueInstant)
+  const codes = extra.findings ? [...new Set(extra.findings)] : [];
   if (!wantsHtml(accept)) {
     const error: Record<string, unknown> = { code, status: entry.status, title: entry.title, requestId };
-    if (extra.findings && extra.findings.length > 0) error.findings = extra.findings;
+    if (codes.length > 0) error.findings = codes;
     return { contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error }) };
   }
-  const list = extra.findings && extra.findings.length > 0
-    ? `<ul>${extra.findings.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` : '';
+  const list = codes.length > 0 ? `<ul>${codes.map((c) => `<li><code>${escapeHtml(c)}</code></li>`).join('')}</ul>` : '';
+  const back = extra.loginUrl ? `<p><a id="back-to-login" href="${escapeHtml(extra.loginUrl)}">Back to the Fleet login</a></p>` : '';
   const detail = extra.detail ? `<p>${escapeHtml(extra.detail)}</p>` : '';
-  const body = '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="robots" content="noindex">' +
+  const body = '<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="robots" content="noindex">' + INLINE_FAVICON_LINK +
     `<title>${escapeHtml(entry.title)}</title></head><body style="font:15px/1.5 sans-serif;max-width:40em;margin:3em auto">` +
     `<h1>${escapeHtml(entry.title)}</h1>${detail}${list}` +
     `<p>Code <code id="code">${escapeHtml(code)}</code> · request id <code id="request-id">${escapeHtml(requestId)}</code></p>` +
-    '<p>Give the request id to your Fleet administrator: samlscope recorded the details.</p></body></html>';
+    '<p>Give the request id to your Fleet administrator: samlscope recorded the details.</p>' + back + '</body></html>';
   return { contentType: 'text/html; charset=utf-8', body };
 }

@@ -101,7 +101,7 @@ export function requestTargetProblem(err: unknown): EdgeCode | null {
 }
 
 /** Sends an EDGE error unless something was sent already (then the connection is cut so the client sees the failure). */
-export function sendEdge(reply: FastifyReply, code: EdgeCode, extra: { findings?: string[]; detail?: string; close?: boolean } = {}): FastifyReply {
+export function sendEdge(reply: FastifyReply, code: EdgeCode, extra: { findings?: string[]; detail?: string; loginUrl?: string; close?: boolean } = {}): FastifyReply {
   if (reply.sent || reply.raw.headersSent) {
     reply.raw.destroy();
     return reply;

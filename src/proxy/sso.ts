@@ -383,7 +383,7 @@ async function handleCallback(ctx: SsoContext, flow: SsoFlow, request: FastifyRe
   });
   if (decision.action === 'block') {
     finish('blocked', null, 'blocked', null);
-    return sendEdge(reply, decision.edge, { findings: decision.findings, close: decision.close });
+    return sendEdge(reply, decision.edge, { findings: decision.findings, close: decision.close, loginUrl: flow === 'sso' ? `${ctx.urlPrefix}/login` : undefined });
   }
 
   // forward the original bytes, whatever the verdict (observe) or because it passed (enforce)

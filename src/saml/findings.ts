@@ -274,7 +274,7 @@ export const CATALOGUE = {
   SAML_AUDIENCE_SPN_PREFIX: {
     severity: 'error',
     title: 'Audience carries Entra\'s spn: prefix',
-    remedy: `Entra sends Audience "spn:<Identifier>" when the Identifier is not a URI (e.g. "fleet" → "spn:fleet"), and "spn:<application ID>" for IdP-initiated tokens without a matching Identifier; Fleet compares the Audience exactly. Use a URI on both sides: ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = e.g. https://fleet.example.com/saml, and the same value in Fleet's Settings → Integrations → Single sign-on → Entity ID.`,
+    remedy: `Entra sends as Audience the Identifier the AuthnRequest's Issuer named, and adds "spn:" when that Issuer is the app's application (client) ID GUID rather than one of its Identifiers; some older tenants also add it to an Identifier that is not a URI ("fleet" → "spn:fleet"). Fleet compares the Audience exactly. Set Fleet's Settings → Integrations → Single sign-on → Entity ID to a value listed in ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID), never the application ID; if the tenant still prefixes a plain word such as "fleet", use a URI on both sides (e.g. https://fleet.example.com/saml).`,
   },
   SAML_AUDIENCE_MISSING: {
     severity: 'error',
@@ -488,12 +488,12 @@ export const CATALOGUE = {
   SAML_FLEET_ENTITY_ID_MISSING: {
     severity: 'error',
     title: 'Fleet has no SSO entity ID',
-    remedy: `Fleet sends entity_id as the AuthnRequest Issuer and Entra looks the app up by it (AADSTS700016 otherwise). Set Fleet's Settings → Integrations → Single sign-on → Entity ID to a URI (e.g. https://fleet.example.com/saml) and the same value in ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID).`,
+    remedy: `Fleet sends entity_id as the AuthnRequest Issuer and Entra looks the app up by it (AADSTS700016 otherwise). Set Fleet's Settings → Integrations → Single sign-on → Entity ID (e.g. fleet, or a URI such as https://fleet.example.com/saml) and the same value in ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID).`,
   },
   SAML_FLEET_ENTITY_ID_NOT_URI: {
     severity: 'warning',
     title: 'Fleet\'s entity ID is not a URI',
-    remedy: `Entra sends Audience "spn:<Identifier>" when the Identifier is not a URI (e.g. "fleet" → "spn:fleet"), and Fleet compares the Audience exactly, so logins end in status=error. Use a URI on both sides: ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = e.g. https://fleet.example.com/saml, and the same value in Fleet's Settings → Integrations → Single sign-on → Entity ID.`,
+    remedy: `Nothing to change while logins work: Entra returns a plain Identifier such as "fleet" unchanged as the Audience and Fleet accepts it (Fleet's own guide uses "fleet"). Some older tenants answer an Identifier that is not a URI with Audience "spn:fleet" (SAML_AUDIENCE_SPN_PREFIX); if yours does, use a URI on both sides: ${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID) = e.g. https://fleet.example.com/saml, and the same value in Fleet's Settings → Integrations → Single sign-on → Entity ID.`,
   },
   SAML_FLEET_REPLY_URL: {
     severity: 'info',

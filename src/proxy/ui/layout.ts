@@ -36,8 +36,10 @@ pre.xml .hit{background:#fff1b8;font-weight:700}pre.xml .tn{color:#1f4fa8}pre.xm
 pre.xml .signed-label{color:#2a5bd7;font-weight:600}pre.cmd{background:#1f2a44;color:#fff;padding:.6em;overflow:auto;white-space:pre-wrap;word-break:break-all}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}`;
 
-/** Auto-refresh of the attempts table (paused while the keyboard or mouse is in it) and row activation by Enter. */
+/** Auto-refresh of the attempts table (paused while the keyboard or mouse is in it); the first highlighted XML element scrolled into its box. */
 export const ADMIN_JS = `(function(){
+var hit=document.querySelector('pre.xml .hit');
+if(hit){var pre=hit.closest('pre');if(pre){pre.scrollTop+=hit.getBoundingClientRect().top-pre.getBoundingClientRect().top-pre.clientHeight/3;}}
 var box=document.getElementById('attempts-box');
 if(box&&box.getAttribute('data-refresh')){
   var ms=Number(box.getAttribute('data-refresh'))||5000;
@@ -60,7 +62,7 @@ export function page(title: string, body: string, nav: Nav = { current: 'none' }
   const link = (key: Nav['current'], href: string, label: string) =>
     `<a href="${href}"${nav.current === key ? ' aria-current="page"' : ''}>${label}</a>`;
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
-    `<title>${esc(title)}</title><link rel="stylesheet" href="/static/admin.css"></head><body>` +
+    `<title>${esc(title)}</title><link rel="icon" href="/static/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/static/admin.css"></head><body>` +
     `<header><span class="brand">samlscope</span><nav aria-label="admin">${link('attempts', '/', 'Attempts')} · ${link('metadata', '/metadata', 'IdP metadata')} · ${link('settings', '/settings', 'Settings')} · <a href="/metrics">Metrics</a></nav></header>` +
     `<main id="main">${body}</main><script src="/static/admin.js"></script></body></html>`;
 }

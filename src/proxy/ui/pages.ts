@@ -6,6 +6,9 @@ import type { MetadataStatus } from '../metadata-source.js';
 import { escapeHtml as esc } from '../../html/escape.js';
 import { page } from './layout.js';
 import { xmlToHtml } from './xml-view.js';
+import { compareSigningCerts, type ComparedCert } from '../../saml/cert-comparison.js';
+import { untrustedNameId } from '../../saml/untrusted-nameid.js';
+import { oneFindingPerCode, type ListedFinding } from './finding-groups.js';
 
 export interface AttemptFilter {
   outcome: Outcome | null;
@@ -86,7 +89,7 @@ export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refresh
   return page('samlscope: SSO attempts', body, { current: 'attempts' });
 }
 
-function evidenceHtml(f: Finding): string {
+function evidenceHtml(f: Pick<Finding, 'evidence'>): string {
   const ev = f.evidence;
   if (!ev) return '';
   const show = (v: unknown) => `<code>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</code>`;
@@ -103,6 +106,26 @@ function findingHtml(f: Finding): string {
     `<div>${esc(f.message)}</div>${evidenceHtml(f)}<div class="remedy"><b>Fix:</b> ${esc(f.remedy)}</div></li>`;
 }
 
+/** A finding that occurred in several places (one per code): every message, and each place's evidence. */
+function listedFindingHtml(f: ListedFinding): string {
+  if (f.places.length < 2) return findingHtml(f);
+  const places = f.places.map((ev, i) => `<div class="place" data-place="${i + 1}"${typeof ev?.element === 'string' ? ` data-element="${esc(ev.element)}"` : ''}>${evidenceHtml({ evidence: ev })}</div>`).join('');
+  return `<li class="finding ${esc(f.severity)}" data-code="${esc(f.code)}" data-places="${f.places.length}"><span class="${esc(f.severity)}">${esc(f.severity)}</span> <code>${esc(f.code)}</code> <b>${esc(f.title)}</b> <span class="muted">(${f.places.length} places)</span>` +
+    `<div>${esc(f.message)}</div>${places}<div class="remedy"><b>Fix:</b> ${esc(f.remedy)}</div></li>`;
+}
+
+/** A signed duration for the timeline: +1.2 s, −2 h 00 min (U+2212 minus), +15 min 03 s. */
+export function formatOffset(deltaMs: number): string {
+  const sign = deltaMs < 0 ? '\u2212' : '+';
+  const abs = Math.abs(deltaMs) / 1000;
+  if (abs < 120) return `${sign}${abs.toFixed(1)} s`;
+  const totalS = Math.round(abs);
+  const h = Math.floor(totalS / 3600);
+  const m = Math.floor((totalS % 3600) / 60);
+  const sec = totalS % 60;
+  return h > 0 ? `${sign}${h} h ${String(m).padStart(2, '0')} min` : `${sign}${m} min ${String(sec).padStart(2, '0')} s`;
+}
+
 function ms(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${v} ms`;
 }
@@ -110,7 +133,16 @@ function ms(v: number | null | undefined): string {
 function offset(from: string | null | undefined, to: string | null | undefined): string {
   if (!from || !to) return '';
   const d = Date.parse(to) - Date.parse(from);
-  return Number.isNaN(d) ? '' : ` (+${(d / 1000).toFixed(1)} s)`;
+  return Number.isNaN(d) ? '' : ` <span class="offset" data-offset-ms="${d}">(${formatOffset(d)}${d < 0 ? ' before the AuthnRequest' : ''})</span>`;
+}
+
+/** Step 4 of the timeline: Fleet's answer, or that the callback never reached Fleet (enforce mode blocked it). */
+function fleetStepHtml(a: Attempt): string {
+  const head = `<span class="step">4. Fleet's answer</span><br><b data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}</b> (predicted ${esc(a.fleet.predicted)})<br>`;
+  if (a.action === 'blocked') {
+    return `${head}<span class="muted" data-reached-fleet="false">never reached Fleet: blocked by samlscope (${esc(a.mode)} mode), which answered the browser itself; total ${ms(a.timings.totalMs)}</span>`;
+  }
+  return `${head}<span class="muted" data-reached-fleet="true">HTTP ${esc(a.fleet.answer?.status ?? '—')} in ${ms(a.timings.upstreamMs)}${a.fleet.answer?.location ? ` → ${esc(a.fleet.answer.location)}` : ''}; total ${ms(a.timings.totalMs)}; ${esc(a.mode)} mode: ${esc(a.action)}</span>`;
 }
 
 export function daysLeft(notAfter: string, now: Date): number {
@@ -139,16 +171,55 @@ export interface CheckContext {
   /** where the metadata came from (a file or URL), null when given inline */
   metadataLocation: string | null;
   allowIdpInitiated: boolean;
+  /** the metadata document this attempt was judged with can be downloaded (/attempts/:id/idp-metadata.xml) */
+  metadataDownload: boolean;
+}
+
+/** The file names the detail page's downloads are saved under (Content-Disposition), used in the check line. */
+export function downloadName(kind: 'response' | 'idp-metadata', attemptId: string): string {
+  return `${kind}-${attemptId.replace(/[^A-Za-z0-9-]/g, '_')}.xml`;
 }
 
 /** The `samlscope check` line that reproduces this verdict offline from the saved response.xml. */
 export function checkCommand(a: Attempt, c: CheckContext): string {
-  const parts = ['samlscope', 'check', '--metadata', shq(c.metadataLocation ?? 'idp-metadata.xml'), '--entity-id', shq(c.entityId), '--acs-url', shq(c.acsUrl), '--now', shq(a.time)];
+  const metadataArg = c.metadataDownload ? downloadName('idp-metadata', a.id) : c.metadataLocation ?? 'idp-metadata.xml';
+  const parts = ['samlscope', 'check', '--metadata', shq(metadataArg), '--entity-id', shq(c.entityId), '--acs-url', shq(c.acsUrl), '--now', shq(a.time)];
   const rid = a.session.authnRequest?.request.id;
   if (rid) parts.push('--request-id', shq(rid));
   if (c.allowIdpInitiated) parts.push('--allow-idp-initiated');
-  parts.push(shq(`response-${a.id}.xml`));
+  parts.push(shq(downloadName('response', a.id)));
   return parts.join(' ');
+}
+
+function comparedCertRow(c: ComparedCert): string {
+  const days = c.daysLeft;
+  const cls = days === null ? 'muted' : days < 0 ? 'error' : days < 30 ? 'warning' : 'ok';
+  const match = c.origin === 'response'
+    ? (c.matches ? '<span class="ok">yes: in the metadata</span>' : '<span class="error">no: not in the metadata</span>')
+    : (c.matches ? '<span class="ok">yes: the response carries it</span>' : '<span class="muted">no</span>');
+  return `<tr data-origin="${c.origin}" data-thumbprint="${esc(c.thumbprintSha1 ?? '')}" data-sha256="${esc(c.sha256)}" data-matches="${c.matches}">` +
+    `<th scope="row">${c.origin === 'response' ? 'response (untrusted)' : 'metadata'}<br><span class="muted">${esc(c.where)}</span></th>` +
+    `<td><code>${esc(c.thumbprintSha1 ?? '— (unparseable)')}</code></td><td><code>${esc(c.sha256)}</code></td>` +
+    `<td>${esc(c.notBefore ?? '—')}</td><td>${esc(c.notAfter ?? '—')}</td><td class="${cls}">${days === null ? '—' : days}</td>` +
+    `<td>${esc(c.subject ?? '—')}</td><td>${match}</td></tr>`;
+}
+
+/** The response's KeyInfo certificate(s) next to every metadata certificate: the thumbprint Entra shows, SHA-256, validity, which match. */
+export function certComparisonTable(xml: string | null, metadata: IdpMetadata, now: Date): string {
+  const cmp = compareSigningCerts(xml, metadata.certs, now);
+  const none = cmp.response.length === 0
+    ? '<tr data-origin="response" data-matches="false"><th scope="row">response</th><td colspan="7" class="muted">no KeyInfo certificate in the response (Fleet then needs exactly one metadata certificate)</td></tr>' : '';
+  return `<table id="cert-comparison" class="certs"><caption>The certificate the response carries and the IdP metadata's (SHA-1 thumbprint as Entra's SAML Certificates panel shows it)</caption>` +
+    `<thead><tr><th scope="col">from</th><th scope="col">thumbprint (SHA-1)</th><th scope="col">SHA-256</th><th scope="col">valid from</th><th scope="col">valid until</th><th scope="col">days left</th><th scope="col">subject</th><th scope="col">match</th></tr></thead>` +
+    `<tbody>${cmp.response.map(comparedCertRow).join('')}${none}${cmp.metadata.map(comparedCertRow).join('')}</tbody></table>`;
+}
+
+/** The header's user: the trusted NameID, else the one the XML states (labelled untrusted), else none. */
+function userHtml(a: Attempt): string {
+  if (a.nameId) return `<b class="user" data-trusted="true">${esc(a.nameId)}</b>`;
+  const stated = untrustedNameId(a.report?.xml ?? null);
+  if (stated) return `<b class="user" data-trusted="false">${esc(stated)}</b> <span class="warning">(untrusted: read from the XML, not verified)</span>`;
+  return '<b class="user">(no NameID)</b>';
 }
 
 export interface DetailContext extends CheckContext {
@@ -164,17 +235,18 @@ export function detailPage(a: Attempt, c: DetailContext): string {
 <li data-step="authnrequest"><span class="step">1. AuthnRequest issued</span><br>${ar ? `<code>${esc(ar.request.id)}</code><br><span class="muted">${esc(shortTime(ar.recordedAt))} → ${esc(ar.request.destination ?? '?')}</span>` : '<span class="warning">none recorded for this browser session</span>'}</li>
 <li data-step="idp"><span class="step">2. IdP answered</span><br>${idpTime ? `<span class="muted">IssueInstant ${esc(shortTime(idpTime))}${offset(ar?.recordedAt, idpTime)}</span>` : '<span class="muted">no IssueInstant</span>'}<br>issuer <code>${esc(r?.response?.issuer ?? r?.assertion?.issuer ?? '?')}</code></li>
 <li data-step="callback"><span class="step">3. Callback at the proxy</span><br><span class="muted">${esc(shortTime(a.time))}${offset(ar?.recordedAt, a.time)}</span><br>analysis ${ms(a.timings.analyzeMs)}, ${esc(a.bodyBytes)} bytes, ${badge(a.verdict)}</li>
-<li data-step="fleet"><span class="step">4. Fleet's answer</span><br><b data-fleet="${esc(a.fleet.actual)}">${esc(a.fleet.actual)}</b> (predicted ${esc(a.fleet.predicted)})<br><span class="muted">HTTP ${esc(a.fleet.answer?.status ?? '—')} in ${ms(a.timings.upstreamMs)}${a.fleet.answer?.location ? ` → ${esc(a.fleet.answer.location)}` : ''}; total ${ms(a.timings.totalMs)}; ${esc(a.mode)} mode: ${esc(a.action)}</span></li>
+<li data-step="fleet">${fleetStepHtml(a)}</li>
 </ol>`;
-  const findings = a.findings.length ? `<ul class="findings">${a.findings.map(findingHtml).join('')}</ul>` : '<p class="ok">No findings.</p>';
+  const findings = a.findings.length ? `<ul class="findings">${oneFindingPerCode(a.findings).map(listedFindingHtml).join('')}</ul>` : '<p class="ok">No findings.</p>';
   const sig = r?.signature ?? null;
   const signer = sig?.certSha256 ? c.metadata.certs.find((x) => x.sha256 === sig.certSha256) ?? null : null;
   const sigHtml = sig
     ? `<table class="signature"><tbody><tr><th scope="row">signed element</th><td>${esc(sig.signed)}</td></tr><tr><th scope="row">algorithm</th><td><code>${esc(sig.algorithm ?? '—')}</code></td></tr>` +
       `<tr><th scope="row">certificate thumbprint (as Entra shows it)</th><td><code id="signing-thumbprint">${esc(sig.certThumbprint ?? '— (no metadata certificate verified it)')}</code></td></tr>` +
       `<tr><th scope="row">SHA-256</th><td><code>${esc(sig.certSha256 ?? '—')}</code></td></tr>` +
-      `<tr><th scope="row">valid</th><td>${signer ? `${esc(signer.notBefore)} – ${esc(signer.notAfter)} (${daysLeft(signer.notAfter, c.now)} days left); ${esc(signer.subject)}` : sig.certNotAfter ? `until ${esc(sig.certNotAfter)}` : '—'}</td></tr></tbody></table>`
-    : '<p class="muted">No signature information (the message was not analysed).</p>';
+      `<tr><th scope="row">valid</th><td>${signer ? `${esc(signer.notBefore)} – ${esc(signer.notAfter)} (${daysLeft(signer.notAfter, c.now)} days left); ${esc(signer.subject)}` : sig.certNotAfter ? `until ${esc(sig.certNotAfter)}` : '—'}</td></tr></tbody></table>` +
+      certComparisonTable(r?.xml ?? null, c.metadata, c.now)
+    : '<p class="muted">No signature information (the message was not analysed).</p>' + certComparisonTable(null, c.metadata, c.now);
   const xml = r?.xml
     ? `<p class="muted">Blue bar: the element the signature covers. Yellow: where a finding points. <a href="${attemptHref(a.id, '/response.xml')}" download>Download response.xml</a></p><pre class="xml" tabindex="0" aria-label="decoded SAML response">${xmlToHtml({ xml: r.xml, signed: sig?.signed ?? null, findings: a.findings })}</pre>`
     : '<p class="muted">No decoded XML.</p>';
@@ -182,11 +254,13 @@ export function detailPage(a: Attempt, c: DetailContext): string {
 <h1>SSO attempt <code>${esc(a.id)}</code> ${outcomeBadge(a)}</h1>
 <p id="outcome" data-outcome="${esc(a.outcome)}"><b>${esc(OUTCOMES[a.outcome])}.</b> SAML verdict: ${badge(a.verdict)}</p>
 ${entraSection(a)}
-<p>User <b class="user">${esc(a.nameId ?? '(no NameID)')}</b>, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
+<p>User ${userHtml(a)}, ${esc(a.flow)} flow, ${esc(shortTime(a.time))}. <a href="${attemptHref(a.id, '/export')}">Export for a support ticket (masked JSON)</a></p>
 <h2>Timeline</h2>${timeline}
 <h2>Findings</h2>${findings}
 <h2>Signature</h2>${sigHtml}
-<h2>Reproduce offline</h2><p>Save the response (<a href="${attemptHref(a.id, '/response.xml')}">response.xml</a>) and the IdP metadata, then:</p><pre class="cmd" id="check-command">${esc(checkCommand(a, c))}</pre>
+<h2>Reproduce offline</h2><p>Save the response (<a id="download-response" href="${attemptHref(a.id, '/response.xml')}" download>${esc(downloadName('response', a.id))}</a>) and ${c.metadataDownload
+    ? `the IdP metadata this verdict used (<a id="download-metadata" href="${attemptHref(a.id, '/idp-metadata.xml')}" download>${esc(downloadName('idp-metadata', a.id))}</a>)`
+    : `the IdP metadata (it was given already parsed, so ${c.metadataLocation ? `fetch it from <code>${esc(c.metadataLocation)}</code>` : 'export it from Entra: the App Federation Metadata Url'})`}, then:</p><pre class="cmd" id="check-command">${esc(checkCommand(a, c))}</pre>
 <h2>Decoded SAML response</h2>${xml}
 ${ar ? `<h2>AuthnRequest Fleet issued</h2><pre class="xml" tabindex="0" aria-label="AuthnRequest">${xmlToHtml({ xml: ar.request.xml, signed: null, findings: [] })}</pre>` : ''}`;
   return page(`samlscope: attempt ${a.id}`, body, { current: 'attempts' });
