@@ -253,8 +253,13 @@ t.test('a pasted Entra error is explained and kept with the login; another site 
   const admin = proxy.adminUrl!;
   const init = await fetch(proxy.url + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   t.equal(init.status, 200);
+  // before the timeout: the login is in progress, listed apart from the attempts
+  const waiting = await (await fetch(`${admin}/api/logins/in-progress`)).json() as { outcome: string; authnRequestId: string }[];
+  t.match(waiting, [{ outcome: 'in_progress', authnRequestId: /^id-/ }]);
+  t.match(await (await fetch(`${admin}/`)).text(), `data-authn-request="${waiting[0].authnRequestId}"`, 'the attempts page shows it as in progress');
   skewMs = 61_000;
   t.equal(await proxy.sweepUnanswered(), 1);
+  t.same(await (await fetch(`${admin}/api/logins/in-progress`)).json(), [], 'no longer in progress');
   const [a] = await proxy.store.listAttempts(1);
   t.equal(a.outcome, 'no_idp_response');
   const page = await (await fetch(`${admin}/attempts/${a.id}`)).text();

@@ -140,6 +140,8 @@ t.test('a login that never came back is reported once across two instances shari
   await bob.body.dump();
   const alice = await initiate(a.url);
   t.equal((await callback(b.url, alice.body, alice.cookie)).status, 200, 'alice: initiated on A, answered through B');
+  const waiting = await adminJson<{ outcome: string }[]>(b, '/api/logins/in-progress');
+  t.match(waiting, [{ outcome: 'in_progress' }], 'B lists bob\'s login, started on A, as in progress (and not alice\'s)');
   skewMs = 61_000;
   const together = await Promise.all([a.sweepUnanswered(), b.sweepUnanswered()]);
   const again = [await a.sweepUnanswered(), await b.sweepUnanswered()];

@@ -77,6 +77,7 @@ class NotifyingStore implements ProxyStore {
   expectCallback: ProxyStore['expectCallback'] = (r, d) => this.inner.expectCallback(r, d);
   callbackArrived: ProxyStore['callbackArrived'] = (id) => this.inner.callbackArrived(id);
   claimUnanswered: ProxyStore['claimUnanswered'] = (n, l) => this.inner.claimUnanswered(n, l);
+  listExpected: ProxyStore['listExpected'] = (l) => this.inner.listExpected(l);
   updateAttempt: ProxyStore['updateAttempt'] = (a) => this.inner.updateAttempt(a);
   listAttempts: ProxyStore['listAttempts'] = (l) => this.inner.listAttempts(l);
   getAttempt: ProxyStore['getAttempt'] = (id) => this.inner.getAttempt(id);

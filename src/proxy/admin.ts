@@ -106,7 +106,8 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
   app.get<{ Querystring: Record<string, unknown> }>('/', async (request, reply) => {
     const filter = readFilter(request.query);
     const list = applyFilter(await o.store.listAttempts(LIST_LIMIT), filter);
-    return reply.type('text/html; charset=utf-8').send(listPage(list, filter, o.refreshMs ?? 5000));
+    const expected = filter.outcome === null || filter.outcome === 'in_progress' ? await o.store.listExpected(LIST_LIMIT) : [];
+    return reply.type('text/html; charset=utf-8').send(listPage(filter.outcome === 'in_progress' ? [] : list, filter, o.refreshMs ?? 5000, expected));
   });
   app.get<{ Params: { id: string } }>('/attempts/:id', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);
@@ -171,6 +172,14 @@ export async function startAdmin(o: AdminOptions): Promise<{ url: string; close(
     const n = Number(request.query.limit ?? 100);
     const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100;
     return (await o.store.listAttempts(limit)).map(summarizeAttempt);
+  });
+  app.get<{ Querystring: { limit?: string } }>('/api/logins/in-progress', async (request) => {
+    const n = Number(request.query.limit ?? 100);
+    const limit = Number.isInteger(n) && n > 0 ? Math.min(n, 1000) : 100;
+    return (await o.store.listExpected(limit)).map((e) => ({
+      outcome: 'in_progress', authnRequestId: e.rec.request.id, flow: e.rec.flow, startedAt: e.rec.recordedAt, noResponseAfter: e.deadline,
+      client: e.rec.client ?? null, findings: e.rec.findings.map((f) => ({ code: f.code, severity: f.severity })),
+    }));
   });
   app.get<{ Params: { id: string } }>('/api/attempts/:id', async (request, reply) => {
     const a = await o.store.getAttempt(request.params.id);

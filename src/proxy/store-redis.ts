@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Attempt, RecordedAuthnRequest } from './attempt.js';
-import { boundedAttemptJson, DEFAULT_ATTEMPT_MAX_BYTES, MemoryStore, StoreUnavailableError, type ProxyStore, type StoreHealth } from './store.js';
+import { boundedAttemptJson, DEFAULT_ATTEMPT_MAX_BYTES, MemoryStore, StoreUnavailableError, type ExpectedLogin, type ProxyStore, type StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] or rediss:// */
@@ -192,6 +192,19 @@ export class RedisStore implements ProxyStore {
   async callbackArrived(requestId: string): Promise<void> {
     const h = hashKey(requestId);
     await this.call('arrived', () => this.client.multi().zrem(this.key('list', 'pending'), h).del(this.key('pending', h)).exec());
+  }
+
+  async listExpected(limit = 100): Promise<ExpectedLogin[]> {
+    const index = this.key('list', 'pending');
+    return this.call('expected', async () => {
+      const entries = await this.client.zrevrange(index, 0, Math.max(0, limit - 1), 'WITHSCORES');
+      const ids: string[] = [];
+      const deadlines: number[] = [];
+      for (let i = 0; i < entries.length; i += 2) { ids.push(entries[i]); deadlines.push(Number(entries[i + 1])); }
+      if (ids.length === 0) return [];
+      const docs = await this.client.mget(...ids.map((h) => this.key('pending', h)));
+      return docs.flatMap((d, i) => (d === null ? [] : [{ rec: JSON.parse(d) as RecordedAuthnRequest, deadline: new Date(deadlines[i]).toISOString() }]));
+    });
   }
 
   async claimUnanswered(now: Date, limit = 100): Promise<RecordedAuthnRequest[]> {

@@ -12,6 +12,8 @@ export interface ProxyStore {
   expectCallback(rec: RecordedAuthnRequest, deadline: Date): Promise<void>;
   /** the callback for this AuthnRequest ID arrived: it is no longer expected */
   callbackArrived(requestId: string): Promise<void>;
+  /** logins still waiting for their callback (outcome in_progress), newest first */
+  listExpected(limit?: number): Promise<ExpectedLogin[]>;
   /** logins whose deadline passed without a callback; each is handed to exactly one caller, across instances */
   claimUnanswered(now: Date, limit?: number): Promise<RecordedAuthnRequest[]>;
   addAttempt(a: Attempt): Promise<void>;
@@ -23,6 +25,13 @@ export interface ProxyStore {
   /** ok, or degraded with the reason (a shared backend that does not answer); bounded in time */
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/** A login Fleet started whose callback has not arrived yet. */
+export interface ExpectedLogin {
+  rec: RecordedAuthnRequest;
+  /** when it becomes a no_idp_response attempt */
+  deadline: string;
 }
 
 export interface StoreHealth {
@@ -129,6 +138,13 @@ export class MemoryStore implements ProxyStore {
 
   async callbackArrived(requestId: string): Promise<void> {
     this.pending.delete(requestId);
+  }
+
+  async listExpected(limit = 100): Promise<ExpectedLogin[]> {
+    const all = [...this.pending.values()];
+    const out: ExpectedLogin[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < limit; i--) out.push({ rec: all[i].rec, deadline: new Date(all[i].deadline).toISOString() });
+    return out;
   }
 
   async claimUnanswered(now: Date, limit = 100): Promise<RecordedAuthnRequest[]> {

@@ -1,5 +1,6 @@
 // The admin UI's pages as pure functions of their data (every value escaped: SAML content is hostile): attempts, one attempt, metadata, settings, login.
 import type { Attempt } from '../attempt.js';
+import type { ExpectedLogin } from '../store.js';
 import { OUTCOMES, OUTCOME_VALUES, type Finding, type Outcome } from '../../saml/findings.js';
 import type { IdpMetadata, MetadataCert } from '../../saml/types.js';
 import type { MetadataStatus } from '../metadata-source.js';
@@ -75,7 +76,14 @@ export function attemptsTable(attempts: readonly Attempt[]): string {
   return `<table id="attempts"><caption class="visually-hidden">SSO attempts, newest first</caption><thead><tr><th scope="col">outcome</th><th scope="col">time</th><th scope="col">user (NameID)</th><th scope="col">SAML verdict</th><th scope="col">findings</th><th scope="col">Fleet's answer</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refreshMs: number): string {
+/** Logins Fleet started whose callback has not come yet (outcome in_progress): who, when, and when they count as no response. */
+export function inProgressTable(expected: readonly ExpectedLogin[]): string {
+  if (expected.length === 0) return '';
+  const rows = expected.map((e) => `<tr data-authn-request="${esc(e.rec.request.id ?? '')}"><td>${outcomeBadge({ outcome: 'in_progress', fleetStatus: null })}</td><td>${esc(shortTime(e.rec.recordedAt))}</td><td>${esc(e.rec.flow)}</td><td><code>${esc(e.rec.request.id ?? '(no ID)')}</code></td><td>${esc(e.rec.client?.ip ?? '')}</td><td>${esc(shortTime(e.deadline))}</td></tr>`).join('');
+  return `<table id="in-progress"><caption>Logins waiting for their callback</caption><thead><tr><th scope="col">outcome</th><th scope="col">started</th><th scope="col">flow</th><th scope="col">AuthnRequest</th><th scope="col">client</th><th scope="col">no response after</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refreshMs: number, expected: readonly ExpectedLogin[] = []): string {
   const opt = (v: string, label: string) => `<option value="${v}"${(f.verdict ?? '') === v ? ' selected' : ''}>${label}</option>`;
   const body = `<h1>SSO attempts</h1>
 <form class="filters" method="get" action="/" role="search">
@@ -84,7 +92,7 @@ export function listPage(attempts: readonly Attempt[], f: AttemptFilter, refresh
 <label for="f-user">User contains<input id="f-user" name="user" type="search" value="${esc(f.user)}" autocomplete="off"></label>
 <button type="submit">Filter</button>${f.outcome || f.verdict || f.user ? ' <a href="/">clear</a>' : ''}
 </form>
-<div id="attempts-box" data-refresh="${refreshMs}" aria-live="polite">${attemptsTable(attempts)}</div>
+<div id="attempts-box" data-refresh="${refreshMs}" aria-live="polite">${inProgressTable(expected)}${attemptsTable(attempts)}</div>
 <p class="muted">Refreshes every ${Math.round(refreshMs / 1000)} s (paused while the pointer or focus is in the table). JSON: <a href="/api/attempts">/api/attempts</a>.</p>`;
   return page('samlscope: SSO attempts', body, { current: 'attempts' });
 }
