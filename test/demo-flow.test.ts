@@ -148,14 +148,15 @@ t.test('the demo refuses anything but loopback', async (t) => {
 t.test('the login is the unit: alice signed_in, carol fleet_rejected, bob (AADSTS50105, no callback) no_idp_response within --login-timeout', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'samlscope-demo-outcome-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const demo = await startDemo({ stateDir: dir, randomPorts: true, loginTimeoutMs: 1000 });
+  // 10 s: long enough that a loaded machine still finishes alice's and carol's logins inside it
+  const demo = await startDemo({ stateDir: dir, randomPorts: true, loginTimeoutMs: 10_000 });
   t.teardown(() => demo.close());
   t.match(await login({ fleetUrl: demo.proxyUrl, user: 'alice@contoso.example', ca: demo.caPem }), { outcome: 'success' });
   t.match(await login({ fleetUrl: demo.proxyUrl, user: 'carol@contoso.example', ca: demo.caPem }), { fleetStatus: 'account_invalid' });
   t.match(await login({ fleetUrl: demo.proxyUrl, user: 'bob@contoso.example', ca: demo.caPem }), { outcome: 'idp_error', idpError: { code: 'AADSTS50105' } });
-  // the proxy's sweep records bob's login once the timeout passed (it checks every 250 ms here): wait for it, bounded
+  // the proxy's sweep records bob's login once the timeout passed (it checks every 2.5 s here): wait for it, bounded
   let list: AttemptSummary[] = [];
-  for (let i = 0; i < 200 && !list.some((a) => a.outcome === 'no_idp_response'); i++) {
+  for (let i = 0; i < 400 && !list.some((a) => a.outcome === 'no_idp_response'); i++) {
     list = await getJson<AttemptSummary[]>(`${demo.adminUrl}/api/attempts`);
     if (!list.some((a) => a.outcome === 'no_idp_response')) await new Promise((r) => setTimeout(r, 100));
   }
