@@ -21,13 +21,15 @@ t.test('README lists exactly the catalogue, with the same severities', async (tt
   for (const [code, sev] of rows) tt.equal(sev, CATALOGUE[code as keyof typeof CATALOGUE].severity, `${code} severity in README`);
 });
 
-t.test('src/saml is pure: no HTTP, file system, process environment or wall clock', async (tt) => {
-  const dir = new URL('../src/saml/', import.meta.url);
+t.test('src/saml and src/fleet are pure: no HTTP, file system, process environment or wall clock', async (tt) => {
+  for (const [folder, min] of [['../src/saml/', 8], ['../src/fleet/', 5]] as const) {
+  const dir = new URL(folder, import.meta.url);
   const files = readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
-  tt.ok(files.length >= 8);
+  tt.ok(files.length >= min, `${folder}: ${files.length} files`);
   for (const f of files) {
     const src = readFileSync(new URL(f, dir), 'utf8');
     tt.notMatch(src, /from ['"](node:)?(fs|fs\/promises|http|https|net|child_process|undici)['"]/, `${f}: no I/O imports`);
     tt.notMatch(src, /process\.env|process\.argv|Date\.now\(\)|new Date\(\)/, `${f}: no environment or wall clock`);
+  }
   }
 });

@@ -1,6 +1,7 @@
 // Decoding what was posted or pasted into SAML XML: POST-binding base64, urlencoded form bodies, HAR files, raw XML, Redirect DEFLATE.
 import { inflateRawSync } from 'node:zlib';
 import { finding, type Finding } from './findings.js';
+import { decodeBase64Go } from '../fleet/callback-request.js';
 import type { InputKind, XmlLimits } from './types.js';
 
 export type DecodeResult =
@@ -12,14 +13,12 @@ export const MAX_HAR_BYTES = 64 * 1024 * 1024;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Go's base64.StdEncoding as Fleet uses it: standard alphabet, padding required; CR and LF ignored (we also allow spaces and tabs). */
+/**
+ * Go's base64.StdEncoding as Fleet decodes SAMLResponse (src/fleet/callback-request.ts): standard alphabet, padding
+ * required, CR and LF ignored, any other whitespace refused (Fleet answers 400).
+ */
 export function decodeBase64Strict(value: string): Buffer | null {
-  // fast path, linear and native: canonical base64 (what every IdP sends) re-encodes to itself
-  const quick = Buffer.from(value, 'base64');
-  if (quick.length > 0 && quick.toString('base64') === value) return quick;
-  const compact = value.replace(/[\r\n\t ]+/g, '');
-  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return null;
-  return Buffer.from(compact, 'base64');
+  return decodeBase64Go(value);
 }
 
 function bytesToXml(bytes: Buffer, kind: InputKind, relayState: string | null, limits: XmlLimits): DecodeResult {
@@ -58,7 +57,7 @@ function bytesToXml(bytes: Buffer, kind: InputKind, relayState: string | null, l
 function fromBase64(value: string, kind: InputKind, relayState: string | null, limits: XmlLimits): DecodeResult {
   const bytes = decodeBase64Strict(value);
   if (!bytes) {
-    const bad = /[^A-Za-z0-9+/=\r\n\t ]/.exec(value);
+    const bad = /[^A-Za-z0-9+/=\r\n]/.exec(value);
     return {
       ok: false,
       findings: [finding('SAML_DECODE_BASE64_INVALID', bad ? `Character "${bad[0] === '%' ? '%' : bad[0].replace(/[^\x20-\x7e]/, '?')}" at position ${bad.index} is not in the base64 alphabet.` : 'Length or padding is not valid base64.', bad ? { position: bad.index } : { length: value.length })],
