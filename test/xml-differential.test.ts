@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSpec } from '../scripts/fixture-cases.js';
 import { buildEntraResponse } from '../src/idp/response.js';
-import { analyze, type AnalysisReport, type FindingCode } from '../src/saml/index.js';
+import { analyze, analyzeResponse, type AnalysisReport, type FindingCode } from '../src/saml/index.js';
 import { startGoOracle, type GoVerdict } from './go-oracle.js';
 import { LS, NEL, OPTS, SEED, disagreement, goCase, prefixAssertion, randomCase, root, spliceSign, type Case } from './xml-mutations.js';
 
@@ -55,6 +55,8 @@ t.test('xml differential: U+2028 in NameID signs in (samlscope, Go and xmlsec1 a
   tt.equal(r.fleet.nameId, `ali${LS}ce@contoso.example`, 'Fleet signs in the name as written');
   tt.equal(go.nameId, r.fleet.nameId);
   tt.equal(r.subject?.nameId, `ali${LS}ce@contoso.example`, 'samlscope reads the same NameID');
+  const whole = await analyzeResponse(xml, OPTS);
+  tt.equal(whole.verdict, 'accept', 'node-saml\'s second opinion agrees (it is given the XML 1.0 view too)');
 });
 
 t.test('xml differential: U+2028 in the displayname is accepted by samlscope', async (tt) => {
