@@ -5,8 +5,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseSpec } from '../scripts/fixture-cases.js';
+import { validateFleetResponse } from '../src/fleet-sim/validate.js';
+import { parseSimMetadata } from '../src/fleet-sim/metadata.js';
 import { buildEntraResponse } from '../src/idp/response.js';
-import { analyze, type AnalysisReport, type FindingCode } from '../src/saml/index.js';
+import { fixtureMetadata } from '../scripts/fixture-cases.js';
+import { analyze, analyzeResponse, type AnalysisReport, type FindingCode } from '../src/saml/index.js';
 import { startGoOracle, type GoVerdict } from './go-oracle.js';
 import { LS, NEL, OPTS, SEED, disagreement, goCase, prefixAssertion, randomCase, root, spliceSign, type Case } from './xml-mutations.js';
 
@@ -55,6 +58,20 @@ t.test('xml differential: U+2028 in NameID signs in (samlscope, Go and xmlsec1 a
   tt.equal(r.fleet.nameId, `ali${LS}ce@contoso.example`, 'Fleet signs in the name as written');
   tt.equal(go.nameId, r.fleet.nameId);
   tt.equal(r.subject?.nameId, `ali${LS}ce@contoso.example`, 'samlscope reads the same NameID');
+  const whole = await analyzeResponse(xml, OPTS);
+  tt.equal(whole.verdict, 'accept', 'node-saml\'s second opinion agrees (it is given the XML 1.0 view too)');
+});
+
+t.test('xml differential: fleet-sim, the Fleet stand-in, accepts a correctly signed U+2028 name as Fleet does', async (tt) => {
+  // node-saml inside fleet-sim reads the wall clock for Conditions, so this response is issued now
+  const now = new Date();
+  const xml = signedAssertion({ nameId: `ali${LS}ce@contoso.example`, now, authnInstant: now });
+  const r = await validateFleetResponse({
+    samlResponseB64: Buffer.from(xml).toString('base64'), metadata: parseSimMetadata(fixtureMetadata()), entityId: OPTS.entityId, acsUrl: OPTS.acsUrl,
+    audiences: [OPTS.entityId], requestId: OPTS.requestId, allowIdpInitiated: false, now,
+  });
+  // (the name it reads back comes from node-saml's re-serialised assertion, where xmldom has made U+2028 a LF)
+  tt.equal(r.ok, true, JSON.stringify(r).slice(0, 200));
 });
 
 t.test('xml differential: U+2028 in the displayname is accepted by samlscope', async (tt) => {

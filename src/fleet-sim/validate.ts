@@ -1,5 +1,5 @@
 // fleet-sim's callback validation: @node-saml/node-saml for the signature, plus the rules Fleet adds on top (FLEET.md "What the callback checks").
-import { parseXmlSafely } from '../saml/xml.js';
+import { parseXmlSafely, xml10View } from '../saml/xml.js';
 import { DEFAULT_LIMITS } from '../saml/types.js';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { SimMetadata } from './metadata.js';
@@ -97,7 +97,8 @@ export async function validateFleetResponse(inp: ValidateInput): Promise<Validat
   });
   let assertionXml: string;
   try {
-    const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: inp.samlResponseB64 });
+    // node-saml parses with xmldom: the XML 1.0 view keeps U+2028/U+0085 as Fleet's Go parser does
+    const { profile } = await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(xml10View(xml).text, 'utf8').toString('base64') });
     if (!profile?.getAssertionXml) return fail('signature', 'node-saml returned no assertion');
     assertionXml = profile.getAssertionXml();
   } catch (e) {

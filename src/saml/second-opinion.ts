@@ -2,6 +2,7 @@
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { finding, type Finding } from './findings.js';
 import type { AnalysisReport, AnalyzeOptions } from './types.js';
+import { xml10View } from './xml.js';
 
 export interface SecondOpinion {
   accepted: boolean;
@@ -25,7 +26,8 @@ export async function nodeSamlOpinion(xml: string, opts: AnalyzeOptions, audienc
     validateInResponseTo: ValidateInResponseTo.never,
   });
   try {
-    await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(xml, 'utf8').toString('base64') });
+    // node-saml parses with xmldom too: give it the XML 1.0 view (U+2028/U+0085 as references), or it digests them as LF
+    await saml.validatePostResponseAsync({ SAMLResponse: Buffer.from(xml10View(xml).text, 'utf8').toString('base64') });
     return { accepted: true, reason: null };
   } catch (e) {
     return { accepted: false, reason: String((e as Error).message ?? e).slice(0, 300) };
