@@ -3,6 +3,7 @@ import { parseXmlSafely, xml10View } from '../saml/xml.js';
 import { DEFAULT_LIMITS } from '../saml/types.js';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { SimMetadata } from './metadata.js';
+import { CLOCK_SKEW_SECONDS, ISSUE_INSTANT_MAX_AGE_SECONDS } from '../fleet/rules.js';
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -70,8 +71,8 @@ function fail(reason: RejectReason, detail: string): ValidateResult {
 
 /** Validates a callback's SAMLResponse the way Fleet ≥ 4.71 does. Never throws on hostile input. */
 export async function validateFleetResponse(inp: ValidateInput): Promise<ValidateResult> {
-  const skew = inp.clockSkewMs ?? 180_000;
-  const maxAge = inp.maxIssueInstantAgeMs ?? 90_000;
+  const skew = inp.clockSkewMs ?? CLOCK_SKEW_SECONDS * 1000;
+  const maxAge = inp.maxIssueInstantAgeMs ?? ISSUE_INSTANT_MAX_AGE_SECONDS * 1000;
   const nowMs = inp.now.getTime();
   const xml = Buffer.from(inp.samlResponseB64, 'base64').toString('utf8');
   const response = parse(xml);
@@ -130,7 +131,7 @@ export async function validateFleetResponse(inp: ValidateInput): Promise<Validat
   for (const [what, el] of [['Response', response], ['Assertion', assertion]] as const) {
     const t = Date.parse(el.getAttribute('IssueInstant') ?? '');
     if (Number.isNaN(t)) return fail('issue_instant', `${what} IssueInstant missing or unreadable`);
-    if (nowMs - t > maxAge) return fail('issue_instant', `${what} IssueInstant is ${Math.round((nowMs - t) / 1000)} s old (Fleet allows 90 s)`);
+    if (nowMs - t > maxAge) return fail('issue_instant', `${what} IssueInstant is ${Math.round((nowMs - t) / 1000)} s old (Fleet allows ${ISSUE_INSTANT_MAX_AGE_SECONDS} s)`);
   }
 
   if (!inp.allowIdpInitiated) {

@@ -1,6 +1,7 @@
 // Reading a Response and an Assertion into plain summaries, and the SAML constants and time parsing the checks share.
 import type { AssertionSummary, ResponseSummary, Subject } from './types.js';
 import { NS, attr, childElements, firstChild, textOf } from './xml.js';
+import { CLOCK_SKEW_SECONDS, ISSUE_INSTANT_MAX_AGE_SECONDS } from '../fleet/rules.js';
 
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 export const CM_BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
@@ -14,8 +15,9 @@ export const EMAIL_CLAIMS = [
 export const JIT_ROLE_VALUES = new Set(['admin', 'maintainer', 'observer', 'observer_plus', 'null']);
 export const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
-export const DEFAULT_CLOCK_SKEW_SECONDS = 180;
-export const DEFAULT_MAX_ISSUE_INSTANT_AGE_SECONDS = 90;
+/** Fleet's clock skew and IssueInstant age (src/fleet/rules.ts says where they come from) */
+export const DEFAULT_CLOCK_SKEW_SECONDS = CLOCK_SKEW_SECONDS;
+export const DEFAULT_MAX_ISSUE_INSTANT_AGE_SECONDS = ISSUE_INSTANT_MAX_AGE_SECONDS;
 export const CERT_EXPIRING_DAYS = 30;
 
 /** xs:dateTime as SAML uses it (UTC "Z" or an offset); null when absent or unparseable. */

@@ -1,5 +1,6 @@
 // Shared types of the pure analysis core: parsed metadata, analysis options and the report every caller reads.
 import type { Finding } from './findings.js';
+import { XML_LIMITS } from '../fleet/rules.js';
 
 export interface MetadataCert {
   /** base64 DER, whitespace removed, exactly as in the metadata */
@@ -44,7 +45,8 @@ export interface XmlLimits {
   maxElements: number;
 }
 
-export const DEFAULT_LIMITS: XmlLimits = { maxBytes: 1024 * 1024, maxDepth: 100, maxElements: 5000 };
+/** Fleet's XML depth and element limits (src/fleet/rules.ts); 1 MiB of XML for files given to `check` (the proxy reads at most Fleet's 256 KiB body) */
+export const DEFAULT_LIMITS: XmlLimits = { maxBytes: 1024 * 1024, ...XML_LIMITS };
 
 export interface AnalyzeOptions {
   /** 'sniff' (default): a file's content, recognised as XML, base64, form body or HAR; 'fleet-bytes': the SAMLResponse bytes Fleet decoded */
