@@ -9,6 +9,17 @@ import { childEnv } from './child-env.js';
 
 const BIN = new URL('../bin/samlscope.js', import.meta.url);
 
+/** Runs samlscope to completion; exit code and output. */
+function runToExit(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN.pathname, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
 t.test('samlscope demo --json: one line, working URLs, clean stop on SIGTERM', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'samlscope-demo-cli-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -32,7 +43,7 @@ t.test('samlscope demo --json: one line, working URLs, clean stop on SIGTERM', a
     child.stdout.on('data', check);
     void exited.then(() => { clearTimeout(timer); reject(new Error(`exited early; stderr: ${stderr}`)); });
   });
-  const info = JSON.parse(firstLine) as { proxyUrl: string; adminUrl: string; idpUrl: string; fleetUrl: string; landingUrl: string; tlsCertFile: string; users: { email: string; expect: string }[] };
+  const info = JSON.parse(firstLine) as { proxyUrl: string; adminUrl: string; idpUrl: string; fleetUrl: string; landingUrl: string; tlsCertFile: string; fleetApiToken: string; users: { email: string; expect: string }[] };
   t.match(info, { proxyUrl: /^https:\/\/127\.0\.0\.1:\d+$/, adminUrl: /^http:\/\/127\.0\.0\.1:\d+$/, idpUrl: /^http:\/\/127\.0\.0\.1:\d+$/, fleetUrl: /^http:\/\/127\.0\.0\.1:\d+$/, landingUrl: /^https:\/\/127\.0\.0\.1:\d+$/ });
   t.same(info.users.map((u) => u.email), ['alice@contoso.example', 'bob@contoso.example', 'carol@contoso.example']);
   t.equal(info.tlsCertFile, join(stateDir, 'demo-tls.cert.pem'));
@@ -52,6 +63,14 @@ t.test('samlscope demo --json: one line, working URLs, clean stop on SIGTERM', a
   t.match(await sso.body.json(), { settings: { sso_enabled: true } });
   const health = await request(info.adminUrl + '/healthz');
   t.match(await health.body.json(), { status: 'ok', mode: 'observe' });
+
+  // preflight against the demo with the API token --json printed
+  t.match(info.fleetApiToken, /^[A-Za-z0-9_-]{20,}$/, 'fleetApiToken printed');
+  const pf = await runToExit(['preflight', '--fleet', info.proxyUrl, '--api-token', info.fleetApiToken, '--ca', info.tlsCertFile, '--json']);
+  t.equal(pf.code, 0, pf.err);
+  const report = JSON.parse(pf.out) as { verdict: string; login: { ran: boolean; outcome: string }; findings: { code: string }[] };
+  t.match(report.login, { ran: true, outcome: 'success' }, 'preflight logged in through the demo');
+  t.ok(report.findings.some((f) => f.code === 'SAML_FLEET_LOGIN_OK'));
 
   const t0 = Date.now();
   child.kill('SIGTERM');

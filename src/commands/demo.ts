@@ -19,6 +19,8 @@ export function demoJson(d: DemoHandle): string {
     entityId: d.entityId,
     stateDir: d.stateDir,
     tlsCertFile: d.tlsCertFile,
+    // test-only and loopback, like everything in the demo: so `samlscope preflight` can be tried against it
+    fleetApiToken: d.fleetApiToken,
     users: d.users.map((u) => ({ email: u.email, fleetUser: u.fleetUser, entraAssigned: u.entraAssigned, expect: u.expect, loginUrl: u.loginUrl })),
   }) + '\n';
 }
@@ -34,6 +36,7 @@ export function demoBanner(d: DemoHandle): string {
     `MOCK Entra ID:  ${d.idpUrl}`,
     `fleet-sim:      ${d.fleetUrl}   (direct, bypasses the proxy)`,
     `Entity ID:      ${d.entityId}`,
+    `Fleet API token: ${d.fleetApiToken}   (demo-only; try: samlscope preflight --fleet ${d.proxyUrl} --api-token ${d.fleetApiToken} --ca ${d.tlsCertFile})`,
     `State folder:   ${d.stateDir}${d.stateDirFallback ? '   (temporary: the default folder was not writable)' : ''}`,
     `TLS cert:       ${d.tlsCertFile}${d.created.length > 0 ? '   (generated now)' : ''}`,
     '',
