@@ -72,6 +72,28 @@ t.test('input from stdin (form body), options from SAMLSCOPE_* environment', asy
   tt.equal(JSON.parse(bad.out).findings[0].code, 'SAML_DECODE_BASE64_INVALID');
 });
 
+t.test('decode --json: the summary as fields; metadata is recognised as metadata', async (tt) => {
+  const r = await run(['decode', '--json', '--now', FIXED_NOW.toISOString(), FX('responses/valid/response.assertion-signed.b64')]);
+  tt.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  tt.equal(j.kind, 'SAMLResponse (base64)');
+  tt.equal(typeof j.summary, 'object');
+  tt.notOk(Array.isArray(j.summary), 'fields, not text lines');
+  tt.match(j.summary, { message: 'Response', issuer: /^https:\/\/sts\.windows\.net\//, signed: ['Assertion'], idpInitiated: false });
+  tt.match(j.summary.assertions[0], { nameId: { value: 'alice@contoso.example' }, notOnOrAfter: { value: /Z$/, relative: 'in 60 min' }, audiences: [ENTITY_ID] });
+  tt.match(j.summary.keyInfoCerts[0], { thumbprintSha1: /^[0-9A-F]{40}$/, sha256: /^[0-9a-f]{64}$/ });
+  const md = await run(['decode', '--json', FX('metadata/test-idp.xml')]);
+  tt.equal(md.code, 0, md.err);
+  const m = JSON.parse(md.out);
+  tt.equal(m.kind, 'IdP metadata (xml)');
+  tt.match(m.summary, { message: 'EntityDescriptor', entityId: /^https:\/\/sts\.windows\.net\//, idpSsoDescriptor: true });
+  tt.ok(m.summary.singleSignOnServices.some((x: { binding: string }) => x.binding.endsWith('HTTP-Redirect')));
+  tt.match(m.summary.signingCerts[0], { thumbprintSha1: /^[0-9A-F]{40}$/ });
+  const text = await run(['decode', FX('metadata/test-idp.xml')]);
+  tt.match(text.out, /^IdP metadata \(xml\)/);
+  tt.notMatch(text.out, 'SAMLResponse');
+});
+
 t.test('exit 2: every option problem at once; unreadable metadata', async (tt) => {
   const r = await run(['check', '--acs-url', 'nope', '--now', 'yesterday', '--clock-skew', '-5']);
   tt.equal(r.code, 2);
@@ -100,6 +122,11 @@ t.test('decode: summary and pretty XML of a response and of a Redirect AuthnRequ
   tt.equal(d.code, 0, d.err);
   tt.match(d.out, /SAMLRequest \(redirect binding\)/);
   tt.match(d.out, /Issuer:\s+fleet/);
+  const reqJson = JSON.parse((await run(['decode', '--json', '-'], { stdin: url })).out);
+  tt.equal(reqJson.kind, 'SAMLRequest (redirect binding)');
+  tt.match(reqJson.summary, { message: 'AuthnRequest', id: 'id-abc', issuer: 'fleet' });
+  const rawReq = JSON.parse((await run(['decode', '--json', '-'], { stdin: req })).out);
+  tt.equal(rawReq.kind, 'SAMLRequest (xml)', 'a raw AuthnRequest is named as one');
   const bad = await run(['decode', '-'], { stdin: '<!DOCTYPE x><x/>' });
   tt.equal(bad.code, 1);
   tt.match(bad.out, /SAML_XML_DTD_FORBIDDEN/);

@@ -8,6 +8,7 @@ import { parseConfig } from '../src/idp/config.js';
 import { login } from '../src/login/login.js';
 import { loginCommand } from '../src/commands/login.js';
 import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
+import { AADSTS } from '../src/saml/aadsts.js';
 
 const parsed = parseConfig(readFileSync('fixtures/idp/fleet.json', 'utf8'));
 if (!parsed.ok) throw new Error(parsed.problems.join('; '));
@@ -62,6 +63,11 @@ t.test('login through fleet-sim and the mock IdP', async (t) => {
     t.match(r, { ok: false, outcome: 'idp_error', idpError: { code: 'AADSTS50105' } });
     t.same(r.steps.map((s) => s.step), ['initiate', 'idp']);
     t.equal(sim.events.filter((e) => e.kind === 'callback').length, before);
+    const cmd = await runCommand(['--fleet', sim.url, '--user', 'bob@contoso.example']);
+    t.equal(cmd.code, 1);
+    t.ok(cmd.out.includes(AADSTS['50105'].remedy), 'the command prints the AADSTS50105 remedy');
+    const json = JSON.parse((await runCommand(['--fleet', sim.url, '--user', 'bob@contoso.example', '--json'])).out) as { remedy?: string };
+    t.match(json.remedy, AADSTS['50105'].remedy);
   });
 
   t.test('fault wrong-audience → Fleet status=error (audience)', async (t) => {
@@ -124,6 +130,13 @@ t.test('TLS is verified unless --insecure', async (t) => {
   t.match(insecure.token, /^[A-Za-z0-9_-]+$/);
   const withCa = await login({ fleetUrl: sim.url, user: 'alice@contoso.example', ca: tls.cert.toString() });
   t.equal(withCa.ok, true);
+  const cmd = await runCommand(['--fleet', sim.url, '--user', 'alice@contoso.example']);
+  t.equal(cmd.code, 1);
+  t.match(cmd.out, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+  t.match(cmd.out, '--ca FILE', 'the self-signed failure hints at --ca');
+  t.match(cmd.out, '--insecure', 'and at --insecure');
+  const refused = await runCommand(['--fleet', 'http://127.0.0.1:1', '--user', 'alice@contoso.example', '--timeout', '2']);
+  t.notMatch(refused.out, '--insecure', 'no TLS hint for a refused connection');
 });
 
 t.test('nothing listening → failed/transport, never a throw', async (t) => {

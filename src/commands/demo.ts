@@ -19,6 +19,8 @@ export function demoJson(d: DemoHandle): string {
     entityId: d.entityId,
     stateDir: d.stateDir,
     tlsCertFile: d.tlsCertFile,
+    // test-only and loopback, like everything in the demo: so `samlscope preflight` can be tried against it
+    fleetApiToken: d.fleetApiToken,
     users: d.users.map((u) => ({ email: u.email, fleetUser: u.fleetUser, entraAssigned: u.entraAssigned, expect: u.expect, loginUrl: u.loginUrl })),
   }) + '\n';
 }
@@ -34,13 +36,14 @@ export function demoBanner(d: DemoHandle): string {
     `MOCK Entra ID:  ${d.idpUrl}`,
     `fleet-sim:      ${d.fleetUrl}   (direct, bypasses the proxy)`,
     `Entity ID:      ${d.entityId}`,
+    `Fleet API token: ${d.fleetApiToken}   (demo-only; try: samlscope preflight --fleet ${d.proxyUrl} --api-token ${d.fleetApiToken} --ca ${d.tlsCertFile})`,
     `State folder:   ${d.stateDir}${d.stateDirFallback ? '   (temporary: the default folder was not writable)' : ''}`,
     `TLS cert:       ${d.tlsCertFile}${d.created.length > 0 ? '   (generated now)' : ''}`,
     '',
     'Demo users:',
     ...d.users.map((u) => `  ${u.email.padEnd(24)} ${u.expect.padEnd(16)} ${u.loginUrl}`),
     '',
-    'Each SSO attempt is listed below with its findings. Ctrl-C stops the demo.',
+    'Each SSO attempt is listed below with its findings and a link to its diagnosis. Ctrl-C stops the demo.',
     '',
   ];
   return lines.join('\n');
@@ -50,13 +53,20 @@ export function demoBanner(d: DemoHandle): string {
 export function attemptLine(a: Attempt, adminUrl: string): string {
   const codes = a.findings.filter((f) => f.severity !== 'info').map((f) => f.code);
   return `attempt ${a.id}: ${a.nameId ?? '(no NameID)'} verdict=${a.verdict} fleet=${a.fleet.actual} (predicted ${a.fleet.predicted})` +
-    `${codes.length ? ' ' + codes.join(',') : ''}  ${adminUrl}/api/attempts/${encodeURIComponent(a.id)}\n`;
+    `${codes.length ? ' ' + codes.join(',') : ''}  ${adminUrl}/attempts/${encodeURIComponent(a.id)}\n`;
+}
+
+/** Where the demo's JSON log goes: a file when --log-file is given, standard error only when --log-level is asked for, else nowhere. */
+export function demoLogger(o: { logFile: string | undefined; level: string | undefined }): pino.Logger {
+  if (o.logFile) return pino({ name: 'samlscope-demo', level: o.level ?? 'info' }, pino.destination({ dest: o.logFile, append: true, mkdir: true, sync: true }));
+  if (o.level) return pino({ name: 'samlscope-demo', level: o.level }, pino.destination({ dest: 2, sync: true }));
+  return pino({ name: 'samlscope-demo', level: 'silent' });
 }
 
 export const demoCommand: CommandDef = {
   name: 'demo',
   summary: 'try it now: fleet-sim, a MOCK Entra IdP and the proxy on loopback, with a landing page of scenarios',
-  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--log-level LEVEL]',
+  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--log-file FILE] [--log-level LEVEL]',
   options: {
     json: { type: 'boolean', description: 'print one JSON line with the URLs and users, then run until stopped' },
     mode: { type: 'string', value: 'observe|enforce', description: 'the proxy\'s mode', default: 'observe' },
@@ -64,7 +74,8 @@ export const demoCommand: CommandDef = {
     port: { type: 'string', value: 'N', description: `the proxy's port, default ${DEFAULT_DEMO_PORTS.proxy} (0: any free port; a taken port falls back to a free one)` },
     'random-ports': { type: 'boolean', description: 'use free ports for everything (several demos at once)' },
     'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login with no callback after this (bob: Entra stops at AADSTS50105) is recorded as no_idp_response', default: '300' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'log level on standard error (trace, debug, info, warn, error, silent)', default: 'warn' },
+    'log-file': { type: 'string', value: 'FILE', description: 'append the JSON log to FILE (level: --log-level, default info); without it the console shows only the attempt summaries' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'JSON log level (trace, debug, info, warn, error, silent); without --log-file the log then goes to standard error (default: no JSON log)' },
   },
   async run(args, io) {
     const o = new OptionReader(args);
@@ -73,11 +84,12 @@ export const demoCommand: CommandDef = {
     if (mode !== 'observe' && mode !== 'enforce') o.problems.push(`--mode: observe or enforce, got "${mode}"`);
     const port = o.int('port', 0, 65535);
     const loginTimeout = o.int('login-timeout', 1, 900) ?? 300;
-    const level = o.str('log-level') ?? 'warn';
-    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) o.problems.push(`--log-level: one of trace, debug, info, warn, error, silent; got "${level}"`);
+    const level = o.str('log-level');
+    const logFile = o.str('log-file');
+    if (level !== undefined && !['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) o.problems.push(`--log-level: one of trace, debug, info, warn, error, silent; got "${level}"`);
     o.check();
     const stateDir = o.str('state-dir') ?? defaultStateDir({ XDG_STATE_HOME: io.env.XDG_STATE_HOME }, io.env.HOME || homedir());
-    const logger = pino({ name: 'samlscope-demo', level }, pino.destination({ dest: 2, sync: true }));
+    const logger = demoLogger({ logFile, level });
     let adminUrl = '';
     const demo = await startDemo({
       stateDir,

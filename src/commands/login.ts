@@ -1,6 +1,22 @@
 // `samlscope login`: a headless SP-initiated SSO login through Fleet and the (mock) IdP; exit 0 only when Fleet issued a session token.
 import { OptionReader, type CommandDef } from './options.js';
 import { login, type LoginResult } from '../login/login.js';
+import { AADSTS } from '../saml/aadsts.js';
+
+/** Node's and undici's codes for a TLS certificate the client does not trust. */
+const UNTRUSTED_TLS = /DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH/;
+
+/** What to do about a failed login, when samlscope knows: the AADSTS remedy, or how to trust a TLS certificate. */
+export function loginRemedy(r: LoginResult): string | null {
+  if (r.outcome === 'idp_error' && r.idpError) {
+    const entry = AADSTS[r.idpError.code.replace(/^AADSTS/, '')];
+    return entry ? `${r.idpError.code}: ${entry.meaning}. Fix: ${entry.remedy}` : null;
+  }
+  if (r.outcome === 'failed' && r.reason === 'transport' && UNTRUSTED_TLS.test(r.detail ?? '')) {
+    return 'the TLS certificate is not trusted (self-signed or from an unknown CA): pass --ca FILE with the CA or self-signed certificate (PEM), or, for a test setup only, --insecure';
+  }
+  return null;
+}
 
 /** The readable report of one login. */
 export function formatLogin(r: LoginResult): string {
@@ -24,6 +40,8 @@ export function formatLogin(r: LoginResult): string {
       lines.push(`FAILED (${r.reason}): ${r.detail ?? ''}`);
       if (r.codes) lines.push(`  codes: ${r.codes.join(', ')}`);
   }
+  const remedy = loginRemedy(r);
+  if (remedy) lines.push(`  ${remedy}`);
   return lines.join('\n') + '\n';
 }
 
@@ -61,7 +79,8 @@ export const loginCommand: CommandDef = {
       fleetUrl: fleet?.toString() ?? '', user, relayUrl: o.str('relay-url'), fault: o.str('fault'),
       insecure, ca, timeoutMs: timeout * 1000,
     });
-    io.stdout(o.bool('json') ? JSON.stringify(r) + '\n' : formatLogin(r));
+    const remedy = loginRemedy(r);
+    io.stdout(o.bool('json') ? JSON.stringify(remedy ? { ...r, remedy } : r) + '\n' : formatLogin(r));
     return r.ok ? 0 : 1;
   },
 };

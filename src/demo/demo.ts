@@ -1,4 +1,5 @@
 // startDemo(): fleet-sim, the mock Entra IdP, the samlscope proxy (TLS, self-signed) and a landing page, wired together on loopback.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,8 @@ export interface DemoHandle {
   tlsCertFile: string;
   /** key or cert files generated during this start (first run) */
   created: string[];
+  /** fleet-sim's API token for GET /api/v1/fleet/config (random per start; test-only, loopback): what `samlscope preflight --api-token` needs */
+  fleetApiToken: string;
   close(): Promise<void>;
 }
 
@@ -130,8 +133,9 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
+    const fleetApiToken = randomBytes(18).toString('base64url');
     const fleet: FleetSimHandle = await withPortFallback(ports.fleet, (port) => startFleetSim({
-      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'),
+      host, port, apiToken: fleetApiToken, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'),
     }));
     closers.push(() => fleet.close());
 
@@ -189,6 +193,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       caPem: tls.certPem,
       tlsCertFile: tls.certFile,
       created,
+      fleetApiToken,
       async close() {
         if (closed) return;
         closed = true;

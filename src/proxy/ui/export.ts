@@ -21,35 +21,69 @@ export function maskValue(s: string): string {
 }
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-/** XML elements whose text is personal data or a signature / certificate body */
-const MASKED_ELEMENTS = new Set(['NameID', 'AttributeValue', 'SignatureValue', 'X509Certificate', 'DigestValue', 'SubjectLocality']);
-const PERSONAL_KEYS = new Set(['nameId', 'email', 'emails', 'upn', 'name', 'givenName', 'surname', 'displayName', 'login_hint', 'loginHint', 'subject']);
-/** replaced whole: addresses, browsers, signatures and certificate bodies */
-const SECRET_KEYS = new Set(['ip', 'clientIp', 'userAgent', 'signatureValue', 'certificate', 'cert', 'pem', 'base64', 'x509']);
+/** XML elements whose text is a signature or certificate body */
+const SECRET_ELEMENTS = new Set(['SignatureValue', 'X509Certificate', 'DigestValue']);
+/** Claims that carry configuration, not personal data: kept as they are (the tenant, the IdP, how the user signed in, Fleet roles). */
+const CONFIG_CLAIMS = new Set([
+  'http://schemas.microsoft.com/identity/claims/tenantid',
+  'http://schemas.microsoft.com/identity/claims/identityprovider',
+  'http://schemas.microsoft.com/claims/authnmethodsreferences',
+]);
+const PERSONAL_KEYS = new Set(['nameId', 'email', 'emails', 'upn', 'givenName', 'surname', 'displayName', 'login_hint', 'loginHint']);
+/** replaced whole: addresses, browsers, session ids, signatures and certificate bodies */
+const SECRET_KEYS = new Set(['ip', 'clientIp', 'userAgent', 'sessionIndex', 'sessionCookie', 'signatureValue', 'certificate', 'cert', 'pem', 'base64', 'x509']);
+/** catalogue text and stable vocabulary: never personal, never rewritten */
+const VERBATIM_KEYS = new Set(['code', 'severity', 'title', 'remedy']);
 
-/** Masks the text of personal and signature elements (and SubjectLocality's Address) in a SAML document. */
+/** Whether a claim is configuration (kept) rather than personal data (masked). */
+export function isConfigClaim(name: string): boolean {
+  return CONFIG_CLAIMS.has(name) || /^FLEET_JIT_USER_ROLE_/.test(name);
+}
+
+/** Masks personal data (NameID, personal claim values, SubjectLocality's Address, SessionIndex) and signature bodies in a SAML document; configuration stays. */
 export function maskXml(xml: string): string {
   const parsed = parseXmlSafely(xml, DEFAULT_LIMITS);
   if (!parsed.ok) return MASK;
+  const replaceText = (e: Element, text: string) => {
+    while (e.firstChild) e.removeChild(e.firstChild);
+    e.appendChild(parsed.doc.createTextNode(text));
+  };
   const all = parsed.doc.getElementsByTagName('*');
   for (let i = 0; i < all.length; i++) {
     const e = all[i];
-    if (!MASKED_ELEMENTS.has(e.localName)) continue;
-    if (e.localName === 'SubjectLocality') { if (e.hasAttribute('Address')) e.setAttribute('Address', MASK); continue; }
-    const text = e.textContent ?? '';
-    while (e.firstChild) e.removeChild(e.firstChild);
-    e.appendChild(parsed.doc.createTextNode(e.localName === 'NameID' || e.localName === 'AttributeValue' ? maskValue(text.trim()) : MASK));
+    const name = e.localName;
+    if (name === 'SubjectLocality' && e.hasAttribute('Address')) e.setAttribute('Address', MASK);
+    else if (name === 'AuthnStatement' && e.hasAttribute('SessionIndex')) e.setAttribute('SessionIndex', MASK);
+    else if (SECRET_ELEMENTS.has(name)) replaceText(e, MASK);
+    else if (name === 'NameID') replaceText(e, maskValue((e.textContent ?? '').trim()));
+    else if (name === 'AttributeValue') {
+      const claim = (e.parentNode as Element | null)?.getAttribute?.('Name') ?? '';
+      if (!isConfigClaim(claim)) replaceText(e, maskValue((e.textContent ?? '').trim()));
+    }
   }
   return new XMLSerializer().serializeToString(parsed.doc as never);
 }
 
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Replaces each known personal value where it stands as a whole word (so "Admin" in "Administrator" or a URL stays). */
+function maskKnown(s: string, known: readonly string[]): string {
+  let out = s;
+  for (const k of known) {
+    if (k.length < 3) continue;
+    out = out.replace(new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(k)}(?![A-Za-z0-9])`, 'g'), maskValue(k));
+  }
+  return out.replace(EMAIL, (m) => (m.includes(MASK) ? m : maskValue(m)));
+}
+
 function maskStrings(v: unknown, known: readonly string[], key: string | null): unknown {
   if (typeof v === 'string') {
+    if (key !== null && VERBATIM_KEYS.has(key)) return v;
     if (key !== null && PERSONAL_KEYS.has(key)) return maskValue(v);
     if (key !== null && SECRET_KEYS.has(key)) return MASK;
-    let s = v;
-    for (const k of known) if (k.length >= 3) s = s.split(k).join(maskValue(k));
-    return s.replace(EMAIL, (m) => maskValue(m));
+    return maskKnown(v, known);
   }
   if (Array.isArray(v)) return v.map((x) => maskStrings(x, known, key));
   if (v && typeof v === 'object') {
@@ -60,14 +94,25 @@ function maskStrings(v: unknown, known: readonly string[], key: string | null): 
   return v;
 }
 
-/** A deep copy of the attempt with personal data and signatures masked. */
-export function maskAttempt(a: Attempt): Attempt {
+/** The personal values of an attempt: its NameID, its personal claim values and the client's user agent. */
+function personalValues(a: Attempt): string[] {
   const known = new Set<string>();
   if (a.nameId) known.add(a.nameId);
-  for (const vals of Object.values(a.report?.assertion?.attributes ?? {})) for (const x of vals) if (x.trim()) known.add(x.trim());
+  if (a.report?.subject?.nameId) known.add(a.report.subject.nameId);
+  for (const [claim, vals] of Object.entries(a.report?.assertion?.attributes ?? {})) {
+    if (isConfigClaim(claim)) continue;
+    for (const x of vals) if (x.trim()) known.add(x.trim());
+  }
   if (a.client.userAgent) known.add(a.client.userAgent);
-  known.add(a.client.ip);
-  const attributes = a.report?.assertion ? Object.fromEntries(Object.entries(a.report.assertion.attributes).map(([k, vals]) => [k, vals.map((x) => maskValue(x))])) : null;
+  // longest first, so a value that contains another is masked whole
+  return [...known].sort((x, y) => y.length - x.length);
+}
+
+/** A deep copy of the attempt with personal data and signatures masked; issuer, audience, URLs, tenant, thumbprints, codes and times stay. */
+export function maskAttempt(a: Attempt): Attempt {
+  const attributes = a.report?.assertion
+    ? Object.fromEntries(Object.entries(a.report.assertion.attributes).map(([k, vals]) => [k, isConfigClaim(k) ? vals : vals.map((x) => maskValue(x))]))
+    : null;
   const copy: Attempt = {
     ...a,
     report: a.report ? {
@@ -76,8 +121,7 @@ export function maskAttempt(a: Attempt): Attempt {
       assertion: a.report.assertion && attributes ? { ...a.report.assertion, attributes } : a.report.assertion,
     } : null,
   };
-  // longest first, so a value that contains another is masked whole
-  return maskStrings(copy, [...known].sort((x, y) => y.length - x.length), null) as Attempt;
+  return maskStrings(copy, personalValues(a), null) as Attempt;
 }
 
 export function exportBundle(a: Attempt, md: IdpMetadata, o: { masked: boolean; now: Date }): ExportBundle {
