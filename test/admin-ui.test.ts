@@ -279,3 +279,19 @@ t.test('a pasted Entra error is explained and kept with the login; another site 
   t.match(await api.json(), { codes: [{ code: '50105' }, { code: '53003' }], attempt: { outcome: 'no_idp_response' } });
   t.same((await proxy.store.getAttempt(a.id))?.entraErrors?.map((e) => e.code), ['50105', '53003'], 'each code kept once');
 });
+
+t.test('the attempts list names each finding code once (SAML_TIME_ISSUE_INSTANT_STALE on Response and Assertion)', async (t) => {
+  const { sim, idp } = await setup(t, 'observe');
+  const proxy = await startProxy({ upstream: sim.url, metadata: { url: idp.metadataUrl }, entityId: 'fleet' });
+  t.teardown(() => proxy.close());
+  const { finding } = await import('../src/saml/findings.js');
+  await proxy.store.addAttempt({
+    id: 'stale', time: new Date().toISOString(), flow: 'sso', mode: 'observe', verdict: 'reject', action: 'forwarded',
+    findings: [finding('SAML_TIME_ISSUE_INSTANT_STALE', 'Response', { element: 'Response' }), finding('SAML_TIME_ISSUE_INSTANT_STALE', 'Assertion', { element: 'Assertion' })],
+    fleet: { predicted: 'error', actual: 'error', answer: null }, nameId: 'alice@contoso.example',
+    session: { cookie: false, known: false, authnRequest: null }, client: { ip: '127.0.0.1', userAgent: null },
+    timings: { analyzeMs: 1, upstreamMs: 1, totalMs: 2 }, bodyBytes: 1, outcome: 'fleet_rejected', fleetStatus: 'error', fleetRead: { outcome: 'read', source: 'body' }, judgedSha256: null, report: null,
+  });
+  const html = await (await fetch(proxy.adminUrl + '/')).text();
+  t.equal(html.split('data-code="SAML_TIME_ISSUE_INSTANT_STALE"').length - 1, 1, 'once in the row');
+});

@@ -115,7 +115,7 @@ t.test('samlscope demo (console): only the one-line summaries, each linking the 
   const banner = await stdoutMatching(/Fleet \(proxy\):\s+(\S+)[\s\S]*Diagnostics UI:\s+(\S+?)\/\s[\s\S]*Ctrl-C stops the demo\./);
   const [proxyUrl, adminUrl] = [banner[1], banner[2]];
   await login({ fleetUrl: proxyUrl, user: 'alice@contoso.example', fault: 'wrong-audience', insecure: true });
-  const line = await stdoutMatching(/^attempt (\S+): .*SAML_AUDIENCE_MISMATCH.*  (\S+)$/m);
+  const line = await stdoutMatching(/^attempt (\S+): .*SAML_AUDIENCE_MISMATCH.* {2}(\S+)$/m);
   t.equal(line[2], `${adminUrl}/attempts/${encodeURIComponent(line[1])}`, 'the summary links the HTML page of the attempt');
   const page = await request(line[2]);
   t.match(page.headers['content-type'], 'text/html');

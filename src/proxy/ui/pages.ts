@@ -67,7 +67,7 @@ function attemptHref(id: string, suffix = ''): string {
 export function attemptsTable(attempts: readonly Attempt[]): string {
   if (attempts.length === 0) return '<p id="no-attempts" class="muted">No SSO attempt matches. Attempts appear here when a browser posts to Fleet\'s SSO callback through the proxy.</p>';
   const rows = attempts.map((a) => {
-    const codes = a.findings.filter((f) => f.severity !== 'info')
+    const codes = oneFindingPerCode(a.findings).filter((f) => f.severity !== 'info')
       .map((f) => `<code class="${esc(f.severity)}" data-code="${esc(f.code)}">${esc(f.code)}</code>`).join(' ') || '<span class="ok">none</span>';
     return `<tr data-attempt="${esc(a.id)}" class="row-${esc(a.outcome)}"><td>${outcomeBadge(a)}</td><td><a href="${attemptHref(a.id)}">${esc(shortTime(a.time))}</a></td>` +
       `<td class="user">${esc(a.nameId ?? (a.outcome === 'no_idp_response' ? '(unknown: no callback)' : '(no NameID)'))}</td><td>${badge(a.verdict)}</td><td class="codes">${codes}</td>` +
