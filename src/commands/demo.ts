@@ -19,6 +19,9 @@ export function demoJson(d: DemoHandle): string {
     entityId: d.entityId,
     stateDir: d.stateDir,
     tlsCertFile: d.tlsCertFile,
+    // test-only credentials of the mock, on loopback: what preflight and the proxy need (--entra-ca = tlsCertFile)
+    fleetApiToken: d.fleetApiToken,
+    entra: d.entra,
     users: d.users.map((u) => ({ email: u.email, fleetUser: u.fleetUser, entraAssigned: u.entraAssigned, expect: u.expect, loginUrl: u.loginUrl })),
   }) + '\n';
 }
@@ -36,6 +39,7 @@ export function demoBanner(d: DemoHandle): string {
     `Entity ID:      ${d.entityId}`,
     `State folder:   ${d.stateDir}${d.stateDirFallback ? '   (temporary: the default folder was not writable)' : ''}`,
     `TLS cert:       ${d.tlsCertFile}${d.created.length > 0 ? '   (generated now)' : ''}`,
+    ...(d.entra ? [`MOCK Graph:     ${d.entra.graphUrl}   (tenant ${d.entra.tenantId}, client ${d.entra.clientId}; the test-only secret: --json)`] : []),
     '',
     'Demo users:',
     ...d.users.map((u) => `  ${u.email.padEnd(24)} ${u.expect.padEnd(16)} ${u.loginUrl}`),

@@ -1,4 +1,5 @@
 // startDemo(): fleet-sim, the mock Entra IdP, the samlscope proxy (TLS, self-signed) and a landing page, wired together on loopback.
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,19 @@ export interface DemoOptions {
   onAttempt?: (a: Attempt) => void;
   /** fixture IdP config (default fixtures/idp/fleet.json) */
   idpConfigFile?: string;
+  /** serve the mock's token endpoint and Graph subset and point the proxy at it (default true) */
+  graph?: boolean;
+}
+
+/** What preflight and the proxy need to read the mock Entra through Graph (test-only, loopback). */
+export interface DemoEntraInfo {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  authorityHost: string;
+  graphUrl: string;
+  /** the Fleet enterprise app's Application ID */
+  appId: string;
 }
 
 export interface DemoUserInfo extends DemoUser {
@@ -66,6 +80,10 @@ export interface DemoHandle {
   tlsCertFile: string;
   /** key or cert files generated during this start (first run) */
   created: string[];
+  /** a global admin API token of fleet-sim (GET /api/v1/fleet/config, /users) */
+  fleetApiToken: string;
+  /** Graph access to the mock Entra (its TLS uses caPem); null with graph: false */
+  entra: DemoEntraInfo | null;
   close(): Promise<void>;
 }
 
@@ -125,13 +143,15 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   created.push(...idpKeys.created.map((b) => join(state.dir, 'idp-keys', b)));
   const idpConfig = demoIdpConfig(opts.idpConfigFile ?? join(repoCertsDir(), '..', 'fixtures', 'idp', 'fleet.json'));
 
+  const fleetApiToken = randomBytes(24).toString('base64url');
+  const entraClient = { clientId: '5a31c0de-0000-4000-8000-00000000d3e0', secret: `test-only-${randomBytes(18).toString('base64url')}` };
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
     const fleet: FleetSimHandle = await withPortFallback(ports.fleet, (port) => startFleetSim({
-      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'),
+      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'), apiToken: fleetApiToken,
     }));
     closers.push(() => fleet.close());
 
@@ -139,6 +159,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     const store: ProxyStore = opts.onAttempt ? new NotifyingStore(inner, opts.onAttempt) : inner;
     const idp: MockIdpHandle = await withPortFallback(ports.idp, (port) => startMockIdp({
       config: idpConfig, host, port, keys: idpKeys.keys, logger: childLogger(log, 'mock-idp'),
+      graph: opts.graph === false ? undefined : {
+        tls: { cert: tls.certPem, key: tls.keyPem },
+        clients: [{ clientId: entraClient.clientId, secret: entraClient.secret, permissions: ['Application.Read.All', 'Directory.Read.All', 'AuditLog.Read.All'] }],
+      },
     }));
     closers.push(() => idp.close());
     const res = await fetch(idp.metadataUrl, { signal: AbortSignal.timeout(10_000) });
@@ -189,6 +213,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       caPem: tls.certPem,
       tlsCertFile: tls.certFile,
       created,
+      fleetApiToken,
+      entra: idp.graph ? {
+        tenantId: idp.tenantId, clientId: entraClient.clientId, clientSecret: entraClient.secret,
+        authorityHost: idp.graph.url, graphUrl: idp.graph.url, appId: idpConfig.apps[0].appId,
+      } : null,
       async close() {
         if (closed) return;
         closed = true;

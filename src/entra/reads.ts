@@ -110,10 +110,13 @@ export async function userByMail(g: GraphClient, mail: string): Promise<GraphUse
   return r[0] ?? null;
 }
 
-export async function transitiveGroupIds(g: GraphClient, userId: string): Promise<string[]> {
-  const r = await g.list<GraphDirectoryObject>(`/users/${encodeURIComponent(userId)}/transitiveMemberOf?$select=id,displayName`);
+/** Group IDs of the user: `memberOf` (direct: what app assignment counts) or `transitiveMemberOf` (nested too). */
+export async function groupIds(g: GraphClient, userId: string, rel: 'memberOf' | 'transitiveMemberOf'): Promise<string[]> {
+  const r = await g.list<GraphDirectoryObject>(`/users/${encodeURIComponent(userId)}/${rel}?$select=id,displayName`);
   return r.filter((o) => o['@odata.type'] === '#microsoft.graph.group').map((o) => o.id);
 }
+
+export const transitiveGroupIds = (g: GraphClient, userId: string) => groupIds(g, userId, 'transitiveMemberOf');
 
 /** The app's sign-ins from `since` on (newest first, as Graph returns them). */
 export async function signInsSince(g: GraphClient, appId: string, since: Date): Promise<GraphSignIn[]> {

@@ -17,6 +17,9 @@ export interface FleetSimUser {
   email: string;
   ssoEnabled: boolean;
   name?: string;
+  /** Fleet's global_role (admin, maintainer, observer, observer_plus, technician, gitops) or null with team roles */
+  globalRole?: string | null;
+  teams?: { id: number; role: string }[];
 }
 
 /** Settings that configure() may change while running. */
@@ -287,6 +290,27 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
         },
         // fleet-sim has no Premium features (no JIT): it answers as Fleet Free does
         license: { tier: 'free', expiration: '0001-01-01T00:00:00Z' },
+      };
+    });
+
+    // GET /api/v1/fleet/users as Fleet answers it (global admin token; page / per_page, 0-based pages; query matches name or email)
+    r.get('/api/v1/fleet/users', async (req, reply) => {
+      const auth = req.headers.authorization ?? '';
+      if (!s.apiToken || auth !== `Bearer ${s.apiToken}`) return reply.code(401).send(fleetError('Authentication required', 'Authentication required'));
+      const qs = (req.query ?? {}) as Record<string, string | undefined>;
+      const perPage = Math.max(1, Math.min(10_000, Number(qs.per_page ?? 1_000_000) || 1_000_000));
+      const page = Math.max(0, Number(qs.page ?? 0) || 0);
+      const query = (qs.query ?? '').toLowerCase();
+      const all = s.users.filter((u) => !query || u.email.toLowerCase().includes(query) || (u.name ?? '').toLowerCase().includes(query));
+      return {
+        users: all.slice(page * perPage, page * perPage + perPage).map((u) => {
+          const id = s.users.indexOf(u) + 1;
+          return {
+            created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', id, name: u.name ?? u.email, email: u.email,
+            force_password_reset: false, gravatar_url: '', sso_enabled: u.ssoEnabled, mfa_enabled: false,
+            global_role: u.globalRole ?? 'observer', api_only: false, teams: u.teams ?? [],
+          };
+        }),
       };
     });
 

@@ -6,7 +6,7 @@
 //   GET  /v1.0/servicePrincipals?$filter=appId eq '…' | preferredSingleSignOnMode eq 'saml'
 //   GET  /v1.0/servicePrincipals/{id}/appRoleAssignedTo
 //   GET  /v1.0/applications?$filter=appId eq '…' | identifierUris/any(x:x eq '…')
-//   GET  /v1.0/users/{id|upn}, /v1.0/users?$filter=mail eq '…', /v1.0/users/{id}/transitiveMemberOf
+//   GET  /v1.0/users/{id|upn}, /v1.0/users?$filter=mail eq '…', /v1.0/users/{id}/memberOf, /v1.0/users/{id}/transitiveMemberOf
 //   GET  /v1.0/auditLogs/signIns?$filter=appId eq '…' and createdDateTime ge …
 // Every collection honours $select and $top and pages with @odata.nextLink ($skiptoken).
 import { createHash, createPublicKey, randomBytes, randomUUID, verify, X509Certificate, constants } from 'node:crypto';
@@ -298,12 +298,15 @@ export async function startMockGraph(o: MockGraphOptions): Promise<MockGraphHand
     if (!u) return graphError(reply, 404, 'Request_ResourceNotFound', `Resource '${req.params.id}' does not exist or one of its queried reference-property objects are not present.`);
     return { '@odata.context': `${GRAPH}/$metadata#users/$entity`, ...select(userOf(u), q(req).$select) };
   });
-  app.get<{ Params: { id: string } }>('/v1.0/users/:id/transitiveMemberOf', async (req, reply) => {
-    if (!guard(req, reply, ['GroupMember.Read.All', 'Directory.Read.All'])) return reply;
-    const u = findUserByKey(req.params.id);
-    if (!u) return graphError(reply, 404, 'Request_ResourceNotFound', `Resource '${req.params.id}' does not exist or one of its queried reference-property objects are not present.`);
-    return page(req, 'directoryObjects', u.groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g, displayName: `Group ${g.slice(0, 8)}`, securityEnabled: true })));
-  });
+  // the mock has no nested groups: memberOf (direct) and transitiveMemberOf answer alike
+  for (const rel of ['memberOf', 'transitiveMemberOf']) {
+    app.get<{ Params: { id: string } }>(`/v1.0/users/:id/${rel}`, async (req, reply) => {
+      if (!guard(req, reply, ['GroupMember.Read.All', 'Directory.Read.All'])) return reply;
+      const u = findUserByKey(req.params.id);
+      if (!u) return graphError(reply, 404, 'Request_ResourceNotFound', `Resource '${req.params.id}' does not exist or one of its queried reference-property objects are not present.`);
+      return page(req, 'directoryObjects', u.groups.map((g) => ({ '@odata.type': '#microsoft.graph.group', id: g, displayName: `Group ${g.slice(0, 8)}`, securityEnabled: true })));
+    });
+  }
 
   app.get('/v1.0/auditLogs/signIns', async (req, reply) => {
     if (!guard(req, reply, ['AuditLog.Read.All'])) return reply;
