@@ -40,6 +40,10 @@ export interface DemoOptions {
   idpConfigFile?: string;
   /** serve the mock's token endpoint and Graph subset and point the proxy at it (default true) */
   graph?: boolean;
+  /** the proxy's sign-in log polls (default 2, 4, 8, 16, 32 s: the mock's log has no lag) */
+  entraPollDelaysMs?: number[];
+  /** called when an attempt is changed in place (Entra's sign-in log matched, a pasted error) */
+  onAttemptUpdated?: (a: Attempt) => void;
 }
 
 /** What preflight and the proxy need to read the mock Entra through Graph (test-only, loopback). */
@@ -89,14 +93,18 @@ export interface DemoHandle {
 
 /** The proxy's store, telling the demo about each attempt as it is recorded. */
 class NotifyingStore implements ProxyStore {
-  constructor(private readonly inner: ProxyStore, private readonly onAttempt: (a: Attempt) => void) {}
+  constructor(private readonly inner: ProxyStore, private readonly onAttempt: (a: Attempt) => void, private readonly onUpdate: (a: Attempt) => void = () => {}) {}
   recordAuthnRequest: ProxyStore['recordAuthnRequest'] = (s, r, t) => this.inner.recordAuthnRequest(s, r, t);
   takeAuthnRequest: ProxyStore['takeAuthnRequest'] = (s) => this.inner.takeAuthnRequest(s);
   seenAssertion: ProxyStore['seenAssertion'] = (id, e) => this.inner.seenAssertion(id, e);
   expectCallback: ProxyStore['expectCallback'] = (r, d) => this.inner.expectCallback(r, d);
   callbackArrived: ProxyStore['callbackArrived'] = (id) => this.inner.callbackArrived(id);
   claimUnanswered: ProxyStore['claimUnanswered'] = (n, l) => this.inner.claimUnanswered(n, l);
-  updateAttempt: ProxyStore['updateAttempt'] = (a) => this.inner.updateAttempt(a);
+  async updateAttempt(a: Attempt): Promise<boolean> {
+    const ok = await this.inner.updateAttempt(a);
+    if (ok) try { this.onUpdate(a); } catch { /* a listener's failure never breaks the proxy */ }
+    return ok;
+  }
   listAttempts: ProxyStore['listAttempts'] = (l) => this.inner.listAttempts(l);
   getAttempt: ProxyStore['getAttempt'] = (id) => this.inner.getAttempt(id);
   health: ProxyStore['health'] = () => this.inner.health();
@@ -156,7 +164,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     closers.push(() => fleet.close());
 
     const inner = new MemoryStore();
-    const store: ProxyStore = opts.onAttempt ? new NotifyingStore(inner, opts.onAttempt) : inner;
+    const store: ProxyStore = opts.onAttempt || opts.onAttemptUpdated ? new NotifyingStore(inner, opts.onAttempt ?? (() => {}), opts.onAttemptUpdated) : inner;
     const idp: MockIdpHandle = await withPortFallback(ports.idp, (port) => startMockIdp({
       config: idpConfig, host, port, keys: idpKeys.keys, logger: childLogger(log, 'mock-idp'),
       graph: opts.graph === false ? undefined : {
@@ -182,6 +190,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       logger: log?.child({ component: 'proxy' }),
       quietAgentLogs: true,
       loginTimeoutMs: opts.loginTimeoutMs,
+      entra: idp.graph ? {
+        graph: { tenantId: idp.tenantId, clientId: entraClient.clientId, clientSecret: entraClient.secret, authorityHost: idp.graph.url, graphUrl: idp.graph.url, ca: tls.certPem },
+        appId: idpConfig.apps[0].appId,
+        pollDelaysMs: opts.entraPollDelaysMs ?? [2_000, 4_000, 8_000, 16_000, 32_000],
+      } : undefined,
     }));
     closers.push(() => proxy.close());
     idp.addReplyUrls([proxy.acsUrl]);
