@@ -47,6 +47,8 @@ t.test('demo: bob through the proxy leaves an attempt naming him with SAML_ENTRA
   t.ok(lines.length > 5);
   for (const l of lines) { JSON.parse(l); t.notOk(l.includes(secret), 'log line without the secret'); }
   t.ok(lines.some((l) => (JSON.parse(l) as { event?: string }).event === 'entra.signin_matched'));
+  const metrics = await fetch(`${demo.adminUrl}/metrics`).then((x) => x.text());
+  t.match(metrics, /samlscope_entra_signins_matched_total\{aadsts="50105"\} 1/, 'counted in metrics');
   const settings = await fetch(`${demo.adminUrl}/settings`).then((x) => x.text());
   t.notOk(settings.includes(secret), 'settings masked');
 });

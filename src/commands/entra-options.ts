@@ -14,12 +14,32 @@ export const ENTRA_OPTIONS: Record<string, OptionSpec> = {
   'entra-ca': { type: 'string', value: 'FILE', description: 'trust this CA (PEM) for the token endpoint and Graph too (the mock\'s TLS)' },
 };
 
-/** The Graph options, or undefined when --entra-tenant is not given; every problem goes to the reader. */
-export function readEntraOptions(o: OptionReader): (GraphClientOptions & { appId?: string }) | undefined {
-  const tenantId = o.str('entra-tenant');
+/** Tenant and app ID of an app federation metadata URL (https://login.microsoftonline.com/{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid={appId}). */
+export function idsFromMetadataUrl(url: string | undefined): { tenantId?: string; appId?: string } {
+  if (!url || !/^https?:\/\//i.test(url)) return {};
+  try {
+    const u = new URL(url);
+    const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    const seg = u.pathname.split('/').filter(Boolean);
+    const i = seg.indexOf('federationmetadata');
+    const tenant = i > 0 ? seg[i - 1] : undefined;
+    const appId = u.searchParams.get('appid') ?? undefined;
+    return { tenantId: tenant && guid.test(tenant) ? tenant : undefined, appId: appId && guid.test(appId) ? appId : undefined };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The Graph options, or undefined when Graph access is not asked for (no --entra-tenant nor --entra-client-id); tenant
+ * and app ID default to those of an app federation metadata URL. Every problem goes to the reader.
+ */
+export function readEntraOptions(o: OptionReader, metadataUrl?: string): (GraphClientOptions & { appId?: string }) | undefined {
+  const fromUrl = idsFromMetadataUrl(metadataUrl);
   const given = ['entra-client-id', 'entra-client-secret', 'entra-client-cert', 'entra-app-id'].filter((n) => o.str(n));
+  const tenantId = o.str('entra-tenant') ?? (given.length ? fromUrl.tenantId : undefined);
   if (!tenantId) {
-    if (given.length) o.problems.push(`--${given[0]} needs --entra-tenant`);
+    if (given.length) o.problems.push(`--${given[0]} needs --entra-tenant (or a --metadata URL of the form .../{tenant}/federationmetadata/...)`);
     return undefined;
   }
   const clientId = o.required('entra-client-id', 'samlscope\'s app registration in the tenant');
@@ -38,6 +58,6 @@ export function readEntraOptions(o: OptionReader): (GraphClientOptions & { appId
   return {
     tenantId, clientId, clientSecret: secret || undefined, clientCertPem: certPem,
     authorityHost: authority?.toString().replace(/\/+$/, ''), graphUrl: graph?.toString().replace(/\/+$/, ''),
-    ca: o.file('entra-ca', 'utf8'), appId: o.str('entra-app-id'),
+    ca: o.file('entra-ca', 'utf8'), appId: o.str('entra-app-id') ?? fromUrl.appId,
   };
 }

@@ -32,7 +32,7 @@ export const preflightCommand: CommandDef = {
     const timeout = o.int('timeout', 1, 3600) ?? 30;
     const { ca, insecure } = o.trust('ca', 'insecure');
     const fleetVersion = o.fleetVersion();
-    const graph = readEntraOptions(o);
+    const graph = readEntraOptions(o, o.str('metadata'));
     const user = o.str('user');
     if (user && !graph) o.problems.push('--user needs Graph access (--entra-tenant, --entra-client-id, --entra-client-secret or --entra-client-cert)');
     o.check();

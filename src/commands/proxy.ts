@@ -61,7 +61,7 @@ export const proxyCommand: CommandDef = {
     const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
     const loginTimeoutS = o.int('login-timeout', 1, SSO_SESSION_VALIDITY_SECONDS) ?? 300;
     const analysisWorkers = o.int('analysis-workers', 0, 64) ?? 1;
-    const entra = readEntraOptions(o);
+    const entra = readEntraOptions(o, metadataArg);
     const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
     const opts: ProxyOptions = {
       upstream: upstream?.toString() ?? '',

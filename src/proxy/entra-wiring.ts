@@ -36,7 +36,7 @@ export function startProxyEntra(o: ProxyEntraOptions, ctx: { store: ProxyStore; 
     source: { signIns: async (since) => signInsSince(graph, await resolveAppId(), since) },
     store: ctx.store, now: ctx.now, pollDelaysMs: o.pollDelaysMs,
     log: ctx.log ? { info: (x, m) => ctx.log!.info(x, m), warn: (x, m) => ctx.log!.warn(x, m) } : undefined,
-    onMatched: (a) => { o.onMatched?.(a); },
+    onMatched: (a) => { ctx.onMatched?.(a); o.onMatched?.(a); },
     onGaveUp: o.onGaveUp,
   });
   ctx.log?.info({ event: 'entra.configured', tenantId: o.graph.tenantId, graphUrl: graph.graphUrl, appId: o.appId ?? null }, 'Entra sign-in logs will explain logins that never came back');

@@ -295,7 +295,10 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   });
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
-  const entra = o.entra ? startProxyEntra(o.entra, { store, now, entityId: sso.entityId, log }) : null;
+  const entra = o.entra ? startProxyEntra(o.entra, {
+    store, now, entityId: sso.entityId, log,
+    onMatched: (a) => metrics?.entraSignIn(String(a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')?.evidence?.aadsts ?? '')),
+  }) : null;
   const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
   log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 
