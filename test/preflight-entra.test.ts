@@ -88,6 +88,23 @@ t.test('a mock app whose Reply URLs lack Fleet\'s ACS, or whose Identifiers lack
   t.equal(r2.verdict, 'fail');
 });
 
+t.test('NameID source against Fleet\'s users: a Fleet email that is an Entra mail but not the UPN', async (t) => {
+  const dan = { upn: 'dan@contoso.example', mail: 'dan.m@contoso.example', displayName: 'Dan', givenName: 'Dan', surname: 'M', objectId: 'da000000-0000-4000-8000-000000000004', groups: [], extensions: {}, accountEnabled: true };
+  const cfg = { ...base, users: [...base.users, dan], apps: [{ ...base.apps[0], identifiers: ['https://fleet.contoso.example/saml'] }] };
+  const sim = await startFleetSim({ entityId: 'https://fleet.contoso.example/saml', apiToken: 'tok', users: [{ email: 'alice@contoso.example', ssoEnabled: true }, { email: 'dan.m@contoso.example', ssoEnabled: true }] });
+  t.teardown(() => sim.close());
+  const idp = await startMockIdp({ config: cfg, extraReplyUrls: [sim.acsUrl()], graph: { clients: [{ clientId: 'c0ffee00-0000-4000-8000-000000000001', secret: 's', permissions: ['Application.Read.All', 'Directory.Read.All'] }] } });
+  t.teardown(() => idp.close());
+  sim.configure({ metadataUrl: idp.metadataUrl });
+  const r = await preflight({
+    fleetUrl: sim.url, apiToken: 'tok',
+    entra: { graph: { tenantId: idp.tenantId, clientId: 'c0ffee00-0000-4000-8000-000000000001', clientSecret: 's', authorityHost: idp.graph!.url, graphUrl: idp.graph!.url, ca: TLS_CA } },
+  });
+  const f = r.findings.filter((x) => x.code === 'SAML_ENTRA_NAMEID_NOT_FLEET_EMAIL');
+  t.equal(f.length, 1);
+  t.equal(f[0].evidence!.fleetEmail, 'dan.m@contoso.example');
+});
+
 t.test('without AuditLog.Read.All preflight still works; without Directory.Read.All --user gives SAML_ENTRA_PERMISSION_MISSING', async (t) => {
   const cfg = { ...base, apps: [{ ...base.apps[0], identifiers: ['https://fleet.contoso.example/saml'] }] };
   const sim = await startFleetSim({ entityId: 'https://fleet.contoso.example/saml', apiToken: 'tok', users: [] });

@@ -8,6 +8,9 @@ import {
 import { finding, type Finding } from '../saml/findings.js';
 import { entraAppFindings, entraUserFindings, type FleetUser } from './entra-checks.js';
 
+/** Fleet users whose email is compared with Entra's UPNs (one or two Graph reads each). */
+const NAMEID_SAMPLE = 50;
+
 export interface EntraPreflightOptions {
   graph: GraphClientOptions;
   /** the Fleet enterprise app's Application ID; else ?appid= of Fleet's metadata_url, else the app with Fleet's entity ID, else the only SAML app */
@@ -95,6 +98,24 @@ export async function entraPreflight(o: EntraPreflightOptions, c: EntraPreflight
       if (!(e instanceof GraphError) || e.kind === 'auth_failed') throw e;
       findings.push(graphFailureFinding(e));
     }
+    if (c.fleetUsers && c.fleetUsers.length > 0) {
+      // NameID source (Entra's default: the UPN) against Fleet's users: a Fleet email that is a user's mail but not their UPN
+      try {
+        const sample = c.fleetUsers.filter((u) => u.ssoEnabled).slice(0, NAMEID_SAMPLE);
+        for (const fu of sample) {
+          if (o.user && fu.email.toLowerCase() === o.user.toLowerCase()) continue; // --user reports it itself
+          if (await userByUpn(g, fu.email)) continue;
+          const byMail = await userByMail(g, fu.email);
+          if (byMail) {
+            findings.push(finding('SAML_ENTRA_NAMEID_NOT_FLEET_EMAIL', `Fleet's user "${fu.email}" is the mail of Entra user ${byMail.userPrincipalName}, whose UPN Entra sends as NameID by default: that login ends in account_invalid.`,
+              { fleetEmail: fu.email, userPrincipalName: byMail.userPrincipalName, nameIdSource: 'user.userprincipalname', checkedFleetUsers: sample.length }));
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof GraphError) || e.kind === 'auth_failed') throw e;
+        findings.push(graphFailureFinding(e));
+      }
+    }
     if (o.user) {
       try {
         const user = (await userByUpn(g, o.user)) ?? (await userByMail(g, o.user));
@@ -108,7 +129,9 @@ export async function entraPreflight(o: EntraPreflightOptions, c: EntraPreflight
         findings.push(graphFailureFinding(e));
       }
     }
-    return { findings, summary };
+    // one permission finding per missing permission
+    const seen = new Set<string>();
+    return { findings: findings.filter((f) => f.code !== 'SAML_ENTRA_PERMISSION_MISSING' || (!seen.has(String(f.evidence?.permission)) && seen.add(String(f.evidence?.permission)))), summary };
   } finally {
     await g.close();
   }

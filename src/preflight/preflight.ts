@@ -204,7 +204,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
 
     let entraSummary: PreflightReport['entra'] = null;
     if (opts.entra) {
-      const fleetUsers = opts.entra.user ? await fetchFleetUsers(opts.fleetUrl, opts.apiToken, dispatcher).catch(() => null) : null;
+      const fleetUsers = await fetchFleetUsers(opts.fleetUrl, opts.apiToken, dispatcher).catch(() => null);
       try {
         const part = await entraPreflight(opts.entra, {
           entityId: settings.sso.entityId, acsUrl: replyUrlFor(settings, urlPrefix, opts.fleetVersion), metadataUrl: settings.sso.metadataUrl,
