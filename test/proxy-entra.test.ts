@@ -18,10 +18,15 @@ t.test('demo: bob through the proxy leaves an attempt naming him with SAML_ENTRA
   const sink = new Writable({ write(c, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } });
   let matched!: (a: Attempt) => void;
   const updated = new Promise<Attempt>((r) => { matched = r; });
+  let succeeded!: (a: Attempt) => void;
+  const carolSeen = new Promise<Attempt>((r) => { succeeded = r; });
   const demo = await startDemo({
     stateDir: mkdtempSync(join(tmpdir(), 'samlscope-proxy-entra-')), randomPorts: true, loginTimeoutMs: 300, entraPollDelaysMs: [0, 100, 200, 400],
     logger: pino({ level: 'debug' }, sink),
-    onAttemptUpdated: (a) => { if (a.findings.some((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')) matched(a); },
+    onAttemptUpdated: (a) => {
+      if (a.findings.some((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')) matched(a);
+      if (a.findings.some((f) => f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')) succeeded(a);
+    },
   });
   t.teardown(() => demo.close());
   const started = Date.now();
@@ -47,6 +52,13 @@ t.test('demo: bob through the proxy leaves an attempt naming him with SAML_ENTRA
   t.ok(lines.length > 5);
   for (const l of lines) { JSON.parse(l); t.notOk(l.includes(secret), 'log line without the secret'); }
   t.ok(lines.some((l) => (JSON.parse(l) as { event?: string }).event === 'entra.signin_matched'));
+  // a rejected callback gets Entra's view too: carol signed in at Entra, Fleet answered account_invalid
+  const carol = await login({ fleetUrl: demo.proxyUrl, user: 'carol@contoso.example', ca: demo.caPem, timeoutMs: 20_000 });
+  t.equal(carol.fleetStatus, 'account_invalid');
+  const c = await carolSeen;
+  t.equal(c.outcome, 'fleet_rejected');
+  t.match(c.findings.find((x) => x.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')!.evidence, { aadsts: '0', userPrincipalName: 'carol@contoso.example' });
+
   const metrics = await fetch(`${demo.adminUrl}/metrics`).then((x) => x.text());
   t.match(metrics, /samlscope_entra_signins_matched_total\{aadsts="50105"\} 1/, 'counted in metrics');
   const settings = await fetch(`${demo.adminUrl}/settings`).then((x) => x.text());

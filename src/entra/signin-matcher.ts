@@ -28,13 +28,24 @@ export interface SignInMatcherOptions {
 
 export const DEFAULT_POLL_DELAYS_MS = [20_000, 40_000, 80_000, 160_000, 320_000];
 
-/** The failed sign-in that best explains the attempt: inside its window, not taken, the client's IP first, then nearest in time. */
+/** Attempts Entra's sign-in log can explain: a login that never came back, and a callback Fleet (or samlscope) rejected. */
+export function explainable(a: Attempt): boolean {
+  return a.outcome === 'no_idp_response' || a.outcome === 'fleet_rejected' || a.outcome === 'saml_rejected';
+}
+
+/**
+ * The sign-in that best explains the attempt, inside its window and not taken: for a login that never came back a
+ * failure (the client's IP first, then nearest in time); for a rejected callback the entry of its NameID's user.
+ */
 export function pickSignIn(a: Attempt, entries: GraphSignIn[], taken: Set<string>, slackMs: number): GraphSignIn | null {
   const started = Date.parse(a.session.authnRequest?.recordedAt ?? a.time);
   const ended = Date.parse(a.time);
+  const answered = a.outcome !== 'no_idp_response';
   const inWindow = entries.filter((s) => {
     const t = Date.parse(s.createdDateTime);
-    return s.status?.errorCode !== 0 && !taken.has(s.id) && t >= started - slackMs && t <= ended + slackMs;
+    if (taken.has(s.id) || t < started - slackMs || t > ended + slackMs) return false;
+    if (!answered) return s.status?.errorCode !== 0;
+    return Boolean(a.nameId) && s.userPrincipalName.toLowerCase() === String(a.nameId).toLowerCase();
   });
   if (inWindow.length === 0) return null;
   const ip = a.client?.ip ?? '';
@@ -45,6 +56,10 @@ export function pickSignIn(a: Attempt, entries: GraphSignIn[], taken: Set<string
 
 export function signInFinding(s: GraphSignIn): Finding {
   const code = String(s.status.errorCode);
+  if (s.status.errorCode === 0) {
+    return finding('SAML_ENTRA_SIGNIN_SUCCEEDED', `Entra's sign-in log: ${s.userPrincipalName} signed in successfully at ${s.createdDateTime} (correlation ID ${s.correlationId}); the failure is on Fleet's side.`,
+      { aadsts: '0', userPrincipalName: s.userPrincipalName, userId: s.userId, correlationId: s.correlationId, createdDateTime: s.createdDateTime, ipAddress: s.ipAddress, signInId: s.id, appId: s.appId });
+  }
   const entry = AADSTS[code];
   return finding('SAML_ENTRA_SIGNIN_FAILED',
     `Entra's sign-in log: ${s.userPrincipalName || '(unknown user)'} failed with AADSTS${code}${entry ? ` (${entry.meaning})` : ''} at ${s.createdDateTime}${s.status.failureReason ? `: ${s.status.failureReason}` : ''}. Correlation ID ${s.correlationId}.`,
@@ -56,7 +71,7 @@ export function signInFinding(s: GraphSignIn): Finding {
 }
 
 export interface SignInMatcher {
-  /** starts polling for this no_idp_response attempt; returns at once (never blocks a login) */
+  /** starts polling for this attempt (no_idp_response, fleet_rejected, saml_rejected; others are ignored); returns at once (never blocks a login) */
   enqueue(a: Attempt): void;
   /** attempts still being polled for */
   pending(): number;
@@ -88,7 +103,7 @@ export function startSignInMatcher(o: SignInMatcherOptions): SignInMatcher {
     if (!s) return schedule(a, round + 1);
     taken.add(s.id);
     const current = (await o.store.getAttempt(a.id).catch(() => null)) ?? a;
-    if (current.findings.some((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')) return done();
+    if (current.findings.some((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')) return done();
     const f = signInFinding(s);
     const updated: Attempt = { ...current, findings: [f, ...current.findings] };
     await o.store.updateAttempt(updated).catch((e: unknown) => o.log?.warn({ event: 'entra.update_failed', attempt: a.id, err: e }, 'attempt could not be updated'));
@@ -107,7 +122,7 @@ export function startSignInMatcher(o: SignInMatcherOptions): SignInMatcher {
 
   return {
     enqueue(a) {
-      if (closed || a.outcome !== 'no_idp_response') return;
+      if (closed || !explainable(a)) return;
       active++;
       schedule(a, 0);
     },

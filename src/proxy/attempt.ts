@@ -101,12 +101,12 @@ export interface AttemptSummary {
   findings: { code: string; severity: Severity }[];
   fleet: { predicted: PredictedOutcome; actual: ActualOutcome };
   nameId: string | null;
-  /** Entra's sign-in log entry matched to this attempt (SAML_ENTRA_SIGNIN_FAILED), when Graph is configured */
+  /** Entra's sign-in log entry matched to this attempt (SAML_ENTRA_SIGNIN_FAILED / _SUCCEEDED, aadsts "0"), when Graph is configured */
   entraSignIn?: { user: string; aadsts: string; correlationId: string };
 }
 
 export function summarizeAttempt(a: Attempt): AttemptSummary {
-  const ev = a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')?.evidence;
+  const ev = a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')?.evidence;
   return {
     id: a.id,
     time: a.time,

@@ -90,7 +90,7 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     });
   }
   const entraSignIns = new Counter({
-    name: 'samlscope_entra_signins_matched_total', help: 'Logins without a callback that Entra\'s sign-in log (Graph) explained, by AADSTS code',
+    name: 'samlscope_entra_signins_matched_total', help: 'Attempts Entra\'s sign-in log (Graph) explained, by AADSTS code (0: Entra succeeded, the failure was Fleet\'s)',
     labelNames: ['aadsts'] as const, registers: [registry],
   });
   return {
@@ -98,7 +98,8 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     contentType: registry.contentType,
     entraSignIn(aadsts) {
       entraSignIns.labels(aadsts).inc();
-      findings.labels('SAML_ENTRA_SIGNIN_FAILED', 'error').inc();
+      if (aadsts === '0') findings.labels('SAML_ENTRA_SIGNIN_SUCCEEDED', 'info').inc();
+      else findings.labels('SAML_ENTRA_SIGNIN_FAILED', 'error').inc();
     },
     attempt(a) {
       logins.labels(a.outcome, a.flow).inc();

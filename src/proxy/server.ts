@@ -243,6 +243,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   });
 
   const now = o.now ?? (() => new Date());
+  // Entra's sign-in log (o.entra): started once the proxy listens; rejected callbacks are handed to it too
+  const entraRef: { current: ReturnType<typeof startProxyEntra> | null } = { current: null };
   // without publicUrl, Fleet's server_url is the proxy's own URL: filled in once it listens, before any request
   const sso: SsoContext = {
     upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now, fleetVersion: o.fleetVersion,
@@ -255,7 +257,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     sessionTtlMs: o.ssoSessionTtlMs ?? SSO_SESSION_VALIDITY_SECONDS * 1000,
     loginTimeoutMs: o.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     log,
-    onAttempt: metrics ? (a) => metrics.attempt(a) : undefined,
+    onAttempt: metrics || o.entra ? (a) => { metrics?.attempt(a); entraRef.current?.enqueue(a); } : undefined,
     analysis: createAnalysisPool({
       ...o.analysisPool, workers: o.analysisWorkers,
       onReplace: (e) => log?.warn({ event: 'analysis.worker_replaced', reason: e.reason, detail: e.detail }, 'SAML analysis worker replaced'),
@@ -297,8 +299,9 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   sso.publicUrl ||= url;
   const entra = o.entra ? startProxyEntra(o.entra, {
     store, now, entityId: sso.entityId, log,
-    onMatched: (a) => metrics?.entraSignIn(String(a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED')?.evidence?.aadsts ?? '')),
+    onMatched: (a) => metrics?.entraSignIn(String(a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')?.evidence?.aadsts ?? '')),
   }) : null;
+  entraRef.current = entra;
   const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
   log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 

@@ -636,6 +636,11 @@ export const CATALOGUE = {
     title: 'Entra lets this user sign in to the Fleet app',
     remedy: 'Nothing to change on Entra\'s side; the NameID value in the message is what Fleet will look up.',
   },
+  SAML_ENTRA_SIGNIN_SUCCEEDED: {
+    severity: 'info',
+    title: 'Entra\'s sign-in log shows this sign-in succeeded',
+    remedy: 'Entra issued the token: what failed is on Fleet\'s side of the login (the other findings of this attempt say what), not in Entra\'s assignment, policy or account.',
+  },
   SAML_ENTRA_SIGNIN_FAILED: {
     severity: 'error',
     title: 'Entra\'s sign-in log shows why the login failed',
