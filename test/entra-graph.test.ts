@@ -153,3 +153,16 @@ t.test('the secret never appears in what the client throws or logs', async (t) =
   t.notMatch(JSON.stringify({ message: e.message, detail: e.detail }), /wrong-secret-value-XYZ/);
   t.notMatch(String(e.stack), /wrong-secret-value-XYZ/);
 });
+
+t.test('a Graph that accepts and never answers times out as unavailable, within the timeout', async (t) => {
+  const { createServer } = await import('node:https');
+  const hanging = createServer({ cert: ca, key: readFileSync(join(root, 'certs', 'test-only-tls-localhost.key.pem'), 'utf8') }, () => { /* never answers */ });
+  await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => { hanging.closeAllConnections(); hanging.close(); });
+  const idp = await start(t);
+  const g = client(idp, { graphUrl: `https://127.0.0.1:${(hanging.address() as { port: number }).port}`, timeoutMs: 300 });
+  t.teardown(() => g.close());
+  const began = Date.now();
+  t.match(await failure(servicePrincipalByAppId(g, APP_ID)), { kind: 'unavailable' });
+  t.ok(Date.now() - began < 5_000, 'bounded by the timeout');
+});
