@@ -169,3 +169,21 @@ t.test('the user checks as a truth table', async (t) => {
   t.same(run({ sp: sp({ appRoleAssignmentRequired: false }), fleetUsers: [{ email: 'dan.m@contoso.example', ssoEnabled: true, name: '', globalRole: null }] }), ['SAML_ENTRA_NAMEID_NOT_FLEET_EMAIL', 'SAML_ENTRA_USER_CAN_SIGN_IN', 'SAML_FLEET_ACCOUNT_INVALID']);
   t.same(run({ sp: sp({ appRoleAssignmentRequired: false }), fleetUsers: [], fleet: { jit: true, premium: true } }), ['SAML_ENTRA_USER_CAN_SIGN_IN', 'SAML_FLEET_JIT_INFO']);
 });
+
+t.test('the demo with --jit (Fleet Premium): preflight predicts carol is created by JIT, and her login creates her as an observer', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'samlscope-preflight-jit-'));
+  const demo = await startDemo({ stateDir, randomPorts: true, jit: true });
+  t.teardown(() => demo.close());
+  const e = demo.entra!;
+  const r = await preflight({
+    fleetUrl: demo.fleetUrl, apiToken: demo.fleetApiToken, ca: demo.caPem,
+    entra: { graph: { tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret, authorityHost: e.authorityHost, graphUrl: e.graphUrl, ca: demo.caPem }, user: 'carol@contoso.example' },
+  });
+  t.equal(r.verdict, 'pass', r.findings.filter((f) => f.severity === 'error').map((f) => f.code).join());
+  t.ok(r.findings.some((f) => f.code === 'SAML_FLEET_JIT_INFO' && f.evidence?.jit === true));
+  const { login } = await import('../src/login/login.js');
+  const carol = await login({ fleetUrl: demo.proxyUrl, user: 'carol@contoso.example', ca: demo.caPem, timeoutMs: 20_000 });
+  t.equal(carol.ok, true, carol.reason ?? '');
+  const users = await fetch(`${demo.fleetUrl}/api/v1/fleet/users`, { headers: { authorization: `Bearer ${demo.fleetApiToken}` } }).then((x) => x.json()) as { users: { email: string; global_role: string }[] };
+  t.match(users.users.find((u) => u.email === 'carol@contoso.example'), { global_role: 'observer' });
+});

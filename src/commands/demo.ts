@@ -60,13 +60,14 @@ export function attemptLine(a: Attempt, adminUrl: string): string {
 export const demoCommand: CommandDef = {
   name: 'demo',
   summary: 'try it now: fleet-sim, a MOCK Entra IdP and the proxy on loopback, with a landing page of scenarios',
-  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--log-level LEVEL]',
+  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--jit] [--log-level LEVEL]',
   options: {
     json: { type: 'boolean', description: 'print one JSON line with the URLs and users, then run until stopped' },
     mode: { type: 'string', value: 'observe|enforce', description: 'the proxy\'s mode', default: 'observe' },
     'state-dir': { type: 'string', value: 'DIR', description: 'where the TLS cert and the mock IdP keys are kept (default $XDG_STATE_HOME/samlscope/demo or ~/.samlscope/demo)' },
     port: { type: 'string', value: 'N', description: `the proxy's port, default ${DEFAULT_DEMO_PORTS.proxy} (0: any free port; a taken port falls back to a free one)` },
     'random-ports': { type: 'boolean', description: 'use free ports for everything (several demos at once)' },
+    jit: { type: 'boolean', description: 'Fleet Premium with JIT provisioning: carol\'s first login creates her Fleet user (role from FLEET_JIT_USER_ROLE_GLOBAL)' },
     'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login with no callback after this (bob: Entra stops at AADSTS50105) is recorded as no_idp_response', default: '300' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'log level on standard error (trace, debug, info, warn, error, silent)', default: 'warn' },
   },
@@ -89,6 +90,7 @@ export const demoCommand: CommandDef = {
       loginTimeoutMs: loginTimeout * 1000,
       proxyPort: port,
       randomPorts: o.bool('random-ports'),
+      jit: o.bool('jit'),
       logger,
       onAttempt: json ? undefined : (a) => io.stdout(attemptLine(a, adminUrl)),
     });

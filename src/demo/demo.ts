@@ -40,6 +40,8 @@ export interface DemoOptions {
   idpConfigFile?: string;
   /** serve the mock's token endpoint and Graph subset and point the proxy at it (default true) */
   graph?: boolean;
+  /** fleet-sim answers as Fleet Premium with JIT provisioning: carol's first login creates her (role from FLEET_JIT_USER_ROLE_GLOBAL) */
+  jit?: boolean;
   /** the proxy's sign-in log polls (default 2, 4, 8, 16, 32 s: the mock's log has no lag) */
   entraPollDelaysMs?: number[];
   /** called when an attempt is changed in place (Entra's sign-in log matched, a pasted error) */
@@ -159,7 +161,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   };
   try {
     const fleet: FleetSimHandle = await withPortFallback(ports.fleet, (port) => startFleetSim({
-      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'), apiToken: fleetApiToken,
+      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'), apiToken: fleetApiToken, jit: opts.jit === true,
     }));
     closers.push(() => fleet.close());
 
