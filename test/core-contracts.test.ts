@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { CATALOGUE, FINDING_CODES } from '../src/saml/index.js';
 
 t.test('finding codes are SAML_<AREA>_<PROBLEM> with a known area, a severity, a title and a remedy', async (tt) => {
-  const areas = ['DECODE', 'XML', 'META', 'SIG', 'STATUS', 'ISSUER', 'AUDIENCE', 'DEST', 'TIME', 'IRT', 'NAMEID', 'ATTR', 'REPLAY', 'FLEET', 'IDP'];
+  const areas = ['DECODE', 'XML', 'META', 'SIG', 'STATUS', 'ISSUER', 'AUDIENCE', 'DEST', 'TIME', 'IRT', 'NAMEID', 'ATTR', 'REPLAY', 'FLEET', 'IDP', 'ENTRA'];
   for (const code of FINDING_CODES) {
     const m = /^SAML_([A-Z]+)_[A-Z0-9_]+$/.exec(code);
     tt.ok(m && areas.includes(m[1]), `${code} has a known area`);

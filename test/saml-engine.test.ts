@@ -41,6 +41,10 @@ t.test('fixtures: each valid fixture is accepted and each invalid one reports th
     'SAML_FLEET_SERVER_URL_MISSING', 'SAML_FLEET_METADATA_MISSING', 'SAML_FLEET_LOGIN_FAILED',
     // how Fleet reads the callback request (the proxy, src/fleet/callback-request.ts), and logins seen by the proxy
     'SAML_FLEET_FORM_REFUSED', 'SAML_FLEET_BODY_TOO_LARGE', 'SAML_IDP_NO_RESPONSE', 'SAML_IDP_AADSTS_REPORTED',
+    // Entra's side read from Graph (test/preflight-entra.test.ts, test/proxy-entra.test.ts)
+    'SAML_ENTRA_APP_NOT_FOUND', 'SAML_ENTRA_IDENTIFIER_MISMATCH', 'SAML_ENTRA_REPLY_URL_MISSING', 'SAML_ENTRA_SSO_MODE_NOT_SAML',
+    'SAML_ENTRA_CERT_NOT_IN_METADATA', 'SAML_ENTRA_CERT_EXPIRED', 'SAML_ENTRA_USER_NOT_FOUND', 'SAML_ENTRA_USER_DISABLED',
+    'SAML_ENTRA_USER_NOT_ASSIGNED', 'SAML_ENTRA_SIGNIN_FAILED',
   ]);
   const named = new Set(files.map((f) => f.split('.')[0]));
   for (const code of FINDING_CODES.filter((c) => CATALOGUE[c].severity === 'error' && !elsewhere.has(c))) tt.ok(named.has(code), `fixture for ${code}`);

@@ -19,8 +19,9 @@ export function demoJson(d: DemoHandle): string {
     entityId: d.entityId,
     stateDir: d.stateDir,
     tlsCertFile: d.tlsCertFile,
-    // test-only and loopback, like everything in the demo: so `samlscope preflight` can be tried against it
+    // test-only credentials of the mock, on loopback: what preflight and the proxy need (--entra-ca = tlsCertFile)
     fleetApiToken: d.fleetApiToken,
+    entra: d.entra,
     users: d.users.map((u) => ({ email: u.email, fleetUser: u.fleetUser, entraAssigned: u.entraAssigned, expect: u.expect, loginUrl: u.loginUrl })),
   }) + '\n';
 }
@@ -39,6 +40,7 @@ export function demoBanner(d: DemoHandle): string {
     `Fleet API token: ${d.fleetApiToken}   (demo-only; try: samlscope preflight --fleet ${d.proxyUrl} --api-token ${d.fleetApiToken} --ca ${d.tlsCertFile})`,
     `State folder:   ${d.stateDir}${d.stateDirFallback ? '   (temporary: the default folder was not writable)' : ''}`,
     `TLS cert:       ${d.tlsCertFile}${d.created.length > 0 ? '   (generated now)' : ''}`,
+    ...(d.entra ? [`MOCK Graph:     ${d.entra.graphUrl}   (tenant ${d.entra.tenantId}, client ${d.entra.clientId}; the test-only secret: --json)`] : []),
     '',
     'Demo users:',
     ...d.users.map((u) => `  ${u.email.padEnd(24)} ${u.expect.padEnd(16)} ${u.loginUrl}`),
@@ -66,13 +68,14 @@ export function demoLogger(o: { logFile: string | undefined; level: string | und
 export const demoCommand: CommandDef = {
   name: 'demo',
   summary: 'try it now: fleet-sim, a MOCK Entra IdP and the proxy on loopback, with a landing page of scenarios',
-  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--log-file FILE] [--log-level LEVEL]',
+  usage: 'samlscope demo [--json] [--mode observe|enforce] [--state-dir DIR] [--port N] [--random-ports] [--jit] [--login-timeout SECONDS] [--log-file FILE] [--log-level LEVEL]',
   options: {
     json: { type: 'boolean', description: 'print one JSON line with the URLs and users, then run until stopped' },
     mode: { type: 'string', value: 'observe|enforce', description: 'the proxy\'s mode', default: 'observe' },
     'state-dir': { type: 'string', value: 'DIR', description: 'where the TLS cert and the mock IdP keys are kept (default $XDG_STATE_HOME/samlscope/demo or ~/.samlscope/demo)' },
     port: { type: 'string', value: 'N', description: `the proxy's port, default ${DEFAULT_DEMO_PORTS.proxy} (0: any free port; a taken port falls back to a free one)` },
     'random-ports': { type: 'boolean', description: 'use free ports for everything (several demos at once)' },
+    jit: { type: 'boolean', description: 'Fleet Premium with JIT provisioning: carol\'s first login creates her Fleet user (role from FLEET_JIT_USER_ROLE_GLOBAL)' },
     'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login with no callback after this (bob: Entra stops at AADSTS50105) is recorded as no_idp_response', default: '300' },
     'log-file': { type: 'string', value: 'FILE', description: 'append the JSON log to FILE (level: --log-level, default info); without it the console shows only the attempt summaries' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'JSON log level (trace, debug, info, warn, error, silent); without --log-file the log then goes to standard error (default: no JSON log)' },
@@ -97,6 +100,7 @@ export const demoCommand: CommandDef = {
       loginTimeoutMs: loginTimeout * 1000,
       proxyPort: port,
       randomPorts: o.bool('random-ports'),
+      jit: o.bool('jit'),
       logger,
       onAttempt: json ? undefined : (a) => io.stdout(attemptLine(a, adminUrl)),
     });

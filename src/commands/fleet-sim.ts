@@ -18,7 +18,7 @@ export function parseUsers(items: string[], problems: string[]): FleetSimUser[] 
 export const fleetSimCommand: CommandDef = {
   name: 'fleet-sim',
   summary: 'run a Fleet stand-in (SSO routes, osquery-like traffic) for tests and the demo: not Fleet',
-  usage: 'samlscope fleet-sim [--listen 127.0.0.1:8080] [--server-url URL] [--metadata FILE|URL] [--entity-id fleet] [--users alice@x:sso,bob@x:nosso] [--allow-idp-initiated] [--api-token T]',
+  usage: 'samlscope fleet-sim [--listen 127.0.0.1:8080] [--server-url URL] [--metadata FILE|URL] [--entity-id fleet] [--users alice@x:sso,bob@x:nosso] [--allow-idp-initiated] [--jit] [--api-token T]',
   options: {
     listen: { type: 'string', value: 'HOST:PORT', description: 'where to listen', default: '127.0.0.1:8080' },
     'server-url': { type: 'string', value: 'URL', description: "Fleet's server_url: the public URL browsers use (default: the listen URL)" },
@@ -28,6 +28,7 @@ export const fleetSimCommand: CommandDef = {
     'idp-name': { type: 'string', value: 'NAME', description: 'sso_settings.idp_name', default: 'Microsoft Entra ID' },
     users: { type: 'string', value: 'LIST', multiple: true, description: 'Fleet users, EMAIL[:sso|:nosso], comma-separated', default: 'alice@contoso.example:sso' },
     'allow-idp-initiated': { type: 'boolean', description: 'sso_settings.enable_sso_idp_login' },
+    jit: { type: 'boolean', description: 'answer as Fleet Premium with JIT provisioning: a first login creates the user from FLEET_JIT_USER_ROLE_GLOBAL / _FLEET_<id> / _TEAM_<id>' },
     'disable-sso': { type: 'boolean', description: 'sso_settings.enable_sso off (logins end in org_disabled)' },
     'api-token': { type: 'string', value: 'TOKEN', description: 'API token for GET /api/v1/fleet/config (default: a random one, printed)' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'serve HTTPS with this certificate (PEM)' },
@@ -45,7 +46,7 @@ export const fleetSimCommand: CommandDef = {
     const opts: FleetSimOptions = {
       host: listen.host, port: listen.port, serverUrl: serverUrl?.toString(), urlPrefix: prefix,
       entityId: o.str('entity-id') ?? 'fleet', idpName: o.str('idp-name'), users, sessionTtlSeconds: ttl,
-      allowIdpInitiated: o.bool('allow-idp-initiated'), enableSso: !o.bool('disable-sso'),
+      allowIdpInitiated: o.bool('allow-idp-initiated'), enableSso: !o.bool('disable-sso'), jit: o.bool('jit'),
       apiToken: o.str('api-token') ?? randomBytes(18).toString('base64url'),
     };
     const metadata = o.str('metadata');

@@ -4,11 +4,12 @@ import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluste
 import { SSO_SESSION_VALIDITY_SECONDS } from '../fleet/index.js';
 import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
+import { ENTRA_OPTIONS, readEntraOptions } from './entra-options.js';
 
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--login-timeout SECONDS] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--login-timeout SECONDS] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N] [--entra-tenant GUID --entra-client-id GUID (--entra-client-secret S | --entra-client-cert PEM) [--entra-app-id GUID] [--entra-authority-host URL] [--graph-url URL] [--entra-ca FILE]]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -35,6 +36,7 @@ export const proxyCommand: CommandDef = {
     workers: { type: 'string', value: 'N', description: 'processes sharing the listening port (node:cluster); worker 1 runs the admin listener; above 1 needs --redis-url in enforce mode (see docs/proxy.md)', default: '1' },
     'login-timeout': { type: 'string', value: 'SECONDS', description: 'a login Fleet started with no callback after this is recorded as no_idp_response (at most Fleet\'s 900 s SSO session)', default: '300' },
     'shutdown-grace': { type: 'string', value: 'SECONDS', description: 'on SIGTERM: stop accepting, let in-flight requests finish this long, close websockets (1001), exit 0', default: '30' },
+    ...ENTRA_OPTIONS,
   },
   async run(args, io) {
     const o = new OptionReader(args);
@@ -59,6 +61,7 @@ export const proxyCommand: CommandDef = {
     const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
     const loginTimeoutS = o.int('login-timeout', 1, SSO_SESSION_VALIDITY_SECONDS) ?? 300;
     const analysisWorkers = o.int('analysis-workers', 0, 64) ?? 1;
+    const entra = readEntraOptions(o, metadataArg);
     const metadata: ProxyOptions['metadata'] = /^https?:\/\//i.test(metadataArg) ? { url: metadataArg } : { file: metadataArg };
     const opts: ProxyOptions = {
       upstream: upstream?.toString() ?? '',
@@ -81,6 +84,7 @@ export const proxyCommand: CommandDef = {
       maskNameId: o.bool('mask-nameid'),
       quietAgentLogs: o.bool('quiet-agent-logs'),
       analysisWorkers,
+      ...(entra ? { entra: { graph: entra, appId: entra.appId } } : {}),
       ...(redisUrl ? { redisUrl, redisPrefix: o.str('redis-prefix') ?? 'samlscope:' } : {}),
     };
     if (upstream) {

@@ -37,6 +37,25 @@ export interface DemoOptions {
   onAttempt?: (a: Attempt) => void;
   /** fixture IdP config (default fixtures/idp/fleet.json) */
   idpConfigFile?: string;
+  /** serve the mock's token endpoint and Graph subset and point the proxy at it (default true) */
+  graph?: boolean;
+  /** fleet-sim answers as Fleet Premium with JIT provisioning: carol's first login creates her (role from FLEET_JIT_USER_ROLE_GLOBAL) */
+  jit?: boolean;
+  /** the proxy's sign-in log polls (default 2, 4, 8, 16, 32 s: the mock's log has no lag) */
+  entraPollDelaysMs?: number[];
+  /** called when an attempt is changed in place (Entra's sign-in log matched, a pasted error) */
+  onAttemptUpdated?: (a: Attempt) => void;
+}
+
+/** What preflight and the proxy need to read the mock Entra through Graph (test-only, loopback). */
+export interface DemoEntraInfo {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  authorityHost: string;
+  graphUrl: string;
+  /** the Fleet enterprise app's Application ID */
+  appId: string;
 }
 
 export interface DemoUserInfo extends DemoUser {
@@ -66,14 +85,16 @@ export interface DemoHandle {
   tlsCertFile: string;
   /** key or cert files generated during this start (first run) */
   created: string[];
-  /** fleet-sim's API token for GET /api/v1/fleet/config (random per start; test-only, loopback): what `samlscope preflight --api-token` needs */
+  /** a global admin API token of fleet-sim (GET /api/v1/fleet/config, /users) */
   fleetApiToken: string;
+  /** Graph access to the mock Entra (its TLS uses caPem); null with graph: false */
+  entra: DemoEntraInfo | null;
   close(): Promise<void>;
 }
 
 /** The proxy's store, telling the demo about each attempt as it is recorded. */
 class NotifyingStore implements ProxyStore {
-  constructor(private readonly inner: ProxyStore, private readonly onAttempt: (a: Attempt) => void) {}
+  constructor(private readonly inner: ProxyStore, private readonly onAttempt: (a: Attempt) => void, private readonly onUpdate: (a: Attempt) => void = () => {}) {}
   recordAuthnRequest: ProxyStore['recordAuthnRequest'] = (s, r, t) => this.inner.recordAuthnRequest(s, r, t);
   takeAuthnRequest: ProxyStore['takeAuthnRequest'] = (s) => this.inner.takeAuthnRequest(s);
   seenAssertion: ProxyStore['seenAssertion'] = (id, e) => this.inner.seenAssertion(id, e);
@@ -81,7 +102,11 @@ class NotifyingStore implements ProxyStore {
   callbackArrived: ProxyStore['callbackArrived'] = (id) => this.inner.callbackArrived(id);
   claimUnanswered: ProxyStore['claimUnanswered'] = (n, l) => this.inner.claimUnanswered(n, l);
   listExpected: ProxyStore['listExpected'] = (l) => this.inner.listExpected(l);
-  updateAttempt: ProxyStore['updateAttempt'] = (a) => this.inner.updateAttempt(a);
+  async updateAttempt(a: Attempt): Promise<boolean> {
+    const ok = await this.inner.updateAttempt(a);
+    if (ok) try { this.onUpdate(a); } catch { /* a listener's failure never breaks the proxy */ }
+    return ok;
+  }
   listAttempts: ProxyStore['listAttempts'] = (l) => this.inner.listAttempts(l);
   getAttempt: ProxyStore['getAttempt'] = (id) => this.inner.getAttempt(id);
   health: ProxyStore['health'] = () => this.inner.health();
@@ -128,6 +153,8 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   created.push(...idpKeys.created.map((b) => join(state.dir, 'idp-keys', b)));
   const idpConfig = demoIdpConfig(opts.idpConfigFile ?? join(repoCertsDir(), '..', 'fixtures', 'idp', 'fleet.json'));
 
+  const fleetApiToken = randomBytes(24).toString('base64url');
+  const entraClient = { clientId: '5a31c0de-0000-4000-8000-00000000d3e0', secret: `test-only-${randomBytes(18).toString('base64url')}` };
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
@@ -135,14 +162,18 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   try {
     const fleetApiToken = randomBytes(18).toString('base64url');
     const fleet: FleetSimHandle = await withPortFallback(ports.fleet, (port) => startFleetSim({
-      host, port, apiToken: fleetApiToken, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'),
+      host, port, entityId: DEMO_ENTITY_ID, users: demoFleetUsers(), idpName: 'Microsoft Entra ID (MOCK)', logger: childLogger(log, 'fleet-sim'), apiToken: fleetApiToken, jit: opts.jit === true,
     }));
     closers.push(() => fleet.close());
 
     const inner = new MemoryStore();
-    const store: ProxyStore = opts.onAttempt ? new NotifyingStore(inner, opts.onAttempt) : inner;
+    const store: ProxyStore = opts.onAttempt || opts.onAttemptUpdated ? new NotifyingStore(inner, opts.onAttempt ?? (() => {}), opts.onAttemptUpdated) : inner;
     const idp: MockIdpHandle = await withPortFallback(ports.idp, (port) => startMockIdp({
       config: idpConfig, host, port, keys: idpKeys.keys, logger: childLogger(log, 'mock-idp'),
+      graph: opts.graph === false ? undefined : {
+        tls: { cert: tls.certPem, key: tls.keyPem },
+        clients: [{ clientId: entraClient.clientId, secret: entraClient.secret, permissions: ['Application.Read.All', 'Directory.Read.All', 'AuditLog.Read.All'] }],
+      },
     }));
     closers.push(() => idp.close());
     const res = await fetch(idp.metadataUrl, { signal: AbortSignal.timeout(10_000) });
@@ -162,6 +193,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       logger: log?.child({ component: 'proxy' }),
       quietAgentLogs: true,
       loginTimeoutMs: opts.loginTimeoutMs,
+      entra: idp.graph ? {
+        graph: { tenantId: idp.tenantId, clientId: entraClient.clientId, clientSecret: entraClient.secret, authorityHost: idp.graph.url, graphUrl: idp.graph.url, ca: tls.certPem },
+        appId: idpConfig.apps[0].appId,
+        pollDelaysMs: opts.entraPollDelaysMs ?? [2_000, 4_000, 8_000, 16_000, 32_000],
+      } : undefined,
     }));
     closers.push(() => proxy.close());
     idp.addReplyUrls([proxy.acsUrl]);
@@ -194,6 +230,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
       tlsCertFile: tls.certFile,
       created,
       fleetApiToken,
+      entra: idp.graph ? {
+        tenantId: idp.tenantId, clientId: entraClient.clientId, clientSecret: entraClient.secret,
+        authorityHost: idp.graph.url, graphUrl: idp.graph.url, appId: idpConfig.apps[0].appId,
+      } : null,
       async close() {
         if (closed) return;
         closed = true;

@@ -1,7 +1,7 @@
 // startFleetSim(): a Fleet stand-in for tests and the demo (FLEET.md's SSO routes, cookies and answers, plus agent-like traffic), not Fleet.
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { acceptedAudiences, acsUrlFor, MDM_BROWSER_CALLBACK_PATH, MDM_SSO_PATH, routeSpellings, SSO_PATH, SSO_ROUTES, SSO_SESSION_COOKIE, SSO_SESSION_VALIDITY_SECONDS, fleetProfile, NEWEST_KNOWN_FLEET, tokenCookieName, TOKEN_COOKIE_NAMES, type SsoFlow, type SsoRoute } from '../fleet/index.js';
+import { jitRoles, acceptedAudiences, acsUrlFor, MDM_BROWSER_CALLBACK_PATH, MDM_SSO_PATH, routeSpellings, SSO_PATH, SSO_ROUTES, SSO_SESSION_COOKIE, SSO_SESSION_VALIDITY_SECONDS, fleetProfile, NEWEST_KNOWN_FLEET, tokenCookieName, TOKEN_COOKIE_NAMES, type SsoFlow, type SsoRoute } from '../fleet/index.js';
 import { buildAuthnRequest } from './authn-request.js';
 import { MAX_SSO_CALLBACK_BYTES, readCallbackRequest } from '../fleet/callback-request.js';
 import { fetchSimMetadata, parseSimMetadata, type SimMetadata } from './metadata.js';
@@ -17,6 +17,9 @@ export interface FleetSimUser {
   email: string;
   ssoEnabled: boolean;
   name?: string;
+  /** Fleet's global_role (admin, maintainer, observer, observer_plus, technician, gitops) or null with team roles */
+  globalRole?: string | null;
+  teams?: { id: number; role: string }[];
 }
 
 /** Settings that configure() may change while running. */
@@ -43,6 +46,8 @@ export interface FleetSimSettings {
   sessionTtlSeconds?: number;
   /** the API token GET /api/v1/fleet/config accepts; without one that endpoint always answers 401 */
   apiToken?: string;
+  /** Fleet Premium with sso_settings.enable_jit_provisioning: a first login creates the user from the FLEET_JIT_USER_ROLE_* attributes */
+  jit?: boolean;
 }
 
 export interface FleetSimLogger {
@@ -120,7 +125,7 @@ function safeLocalPath(u: unknown, fallback: string): string {
 
 export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSimHandle> {
   const now = opts.now ?? (() => new Date());
-  const s: Required<Omit<FleetSimSettings, 'serverUrl' | 'ssoServerUrl' | 'metadataXml' | 'metadataUrl' | 'apiToken'>> & FleetSimSettings = {
+  const s: Required<Omit<FleetSimSettings, 'serverUrl' | 'ssoServerUrl' | 'metadataXml' | 'metadataUrl' | 'apiToken' | 'jit'>> & FleetSimSettings = {
     urlPrefix: '',
     entityId: 'fleet',
     idpName: 'Microsoft Entra ID',
@@ -255,12 +260,26 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
       if (!v.ok) return done('error', v.reason, { detail: v.detail });
       if (!s.enableSso) return done('org_disabled', 'sso_disabled', { nameId: v.nameId });
       if (kind === 'mdm') return done('success', undefined, { nameId: v.nameId });
-      const user = s.users.find((u) => u.email.toLowerCase() === v.nameId.toLowerCase());
+      let user = s.users.find((u) => u.email.toLowerCase() === v.nameId.toLowerCase());
+      let jitCreated: string | undefined;
+      if (s.jit) {
+        // Fleet Premium JIT: roles from the attributes (a refused role fails the login), the user created on first login
+        const roles = jitRoles(v.attributes);
+        if (!roles.ok) return done('error', roles.reason, { nameId: v.nameId, detail: roles.detail });
+        if (!user) {
+          user = { email: v.nameId, ssoEnabled: true, name: roles.name ?? v.nameId, globalRole: roles.globalRole, teams: roles.teams };
+          s.users = [...s.users, user];
+          jitCreated = `JIT created the user: ${roles.globalRole ? `global ${roles.globalRole}` : roles.teams.map((t) => `team ${t.id} ${t.role}`).join(', ')}`;
+        } else if (roles.fromAttributes) {
+          user.globalRole = roles.globalRole;
+          user.teams = roles.teams;
+        }
+      }
       if (!user) return done('account_invalid', 'account_invalid', { nameId: v.nameId, detail: 'no Fleet user with that email (no JIT provisioning)' });
       if (!user.ssoEnabled) return done('account_disabled', 'account_disabled', { nameId: v.nameId, detail: 'the user exists but is not SSO-enabled' });
       const token = randomBytes(32).toString('base64url');
       tokens.set(token, user.email);
-      return done('success', undefined, { nameId: v.nameId }, token);
+      return done('success', undefined, { nameId: v.nameId, ...(jitCreated ? { detail: jitCreated } : {}) }, token);
     };
     // callbacks take their body as bytes, whatever the Content-Type: the model decides what Fleet reads of them
     await r.register(async (cb) => {
@@ -282,11 +301,32 @@ export async function startFleetSim(opts: FleetSimOptions = {}): Promise<FleetSi
           metadata: s.metadataXml ?? '',
           metadata_url: s.metadataUrl ?? '',
           enable_sso_idp_login: s.allowIdpInitiated,
-          enable_jit_provisioning: false,
+          enable_jit_provisioning: s.jit === true,
           sso_server_url: s.ssoServerUrl ?? '',
         },
-        // fleet-sim has no Premium features (no JIT): it answers as Fleet Free does
-        license: { tier: 'free', expiration: '0001-01-01T00:00:00Z' },
+        // with jit fleet-sim answers as Fleet Premium, else as Fleet Free
+        license: s.jit ? { tier: 'premium', expiration: '2099-01-01T00:00:00Z' } : { tier: 'free', expiration: '0001-01-01T00:00:00Z' },
+      };
+    });
+
+    // GET /api/v1/fleet/users as Fleet answers it (global admin token; page / per_page, 0-based pages; query matches name or email)
+    r.get('/api/v1/fleet/users', async (req, reply) => {
+      const auth = req.headers.authorization ?? '';
+      if (!s.apiToken || auth !== `Bearer ${s.apiToken}`) return reply.code(401).send(fleetError('Authentication required', 'Authentication required'));
+      const qs = (req.query ?? {}) as Record<string, string | undefined>;
+      const perPage = Math.max(1, Math.min(10_000, Number(qs.per_page ?? 1_000_000) || 1_000_000));
+      const page = Math.max(0, Number(qs.page ?? 0) || 0);
+      const query = (qs.query ?? '').toLowerCase();
+      const all = s.users.filter((u) => !query || u.email.toLowerCase().includes(query) || (u.name ?? '').toLowerCase().includes(query));
+      return {
+        users: all.slice(page * perPage, page * perPage + perPage).map((u) => {
+          const id = s.users.indexOf(u) + 1;
+          return {
+            created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', id, name: u.name ?? u.email, email: u.email,
+            force_password_reset: false, gravatar_url: '', sso_enabled: u.ssoEnabled, mfa_enabled: false,
+            global_role: u.globalRole === undefined ? 'observer' : u.globalRole, api_only: false, teams: u.teams ?? [],
+          };
+        }),
       };
     });
 

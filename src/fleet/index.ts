@@ -3,3 +3,4 @@ export * from './routes.js';
 export * from './rules.js';
 export * from './versions.js';
 export * from './answers.js';
+export * from './jit.js';

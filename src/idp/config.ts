@@ -36,6 +36,12 @@ export interface AppConfig {
   assignmentRequired: boolean;
   /** UPNs of the assigned users */
   assignedUsers: string[];
+  /** object IDs of the assigned groups (direct members count, nested groups do not, as in Entra) */
+  assignedGroups: string[];
+  /** servicePrincipal.notificationEmailAddresses (cert expiry mails) */
+  notificationEmails: string[];
+  /** servicePrincipal.preferredSingleSignOnMode (default saml) */
+  ssoMode: 'saml' | 'oidc' | 'password' | 'notSupported';
   tokenLifetimeMinutes: number;
   /** a fault applied to every login of this app (`name` or `name:N`) */
   fault: FaultRequest | null;
@@ -51,6 +57,8 @@ export interface UserConfig {
   groups: string[];
   /** directory extension attributes, read by claims with source user.extension_<key> */
   extensions: Record<string, string | string[]>;
+  /** user.accountEnabled (default true); a disabled user cannot sign in (AADSTS50057) */
+  accountEnabled: boolean;
 }
 
 export interface IdpConfig {
@@ -122,7 +130,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   else raw.users.forEach((u, i) => {
     const path = `users[${i}]`;
     if (!isObj(u)) { p.push(`${path}: expected an object`); return; }
-    for (const k of Object.keys(u)) if (!['upn', 'mail', 'displayName', 'givenName', 'surname', 'objectId', 'groups', 'extensions'].includes(k)) p.push(`${path}.${k}: unknown key`);
+    for (const k of Object.keys(u)) if (!['upn', 'mail', 'displayName', 'givenName', 'surname', 'objectId', 'groups', 'extensions', 'accountEnabled'].includes(k)) p.push(`${path}.${k}: unknown key`);
     const upn = str(u, 'upn', path, { required: true });
     if (upn && !/^[^@\s]+@[^@\s]+$/.test(upn)) p.push(`${path}.upn: expected user@domain`);
     const objectId = str(u, 'objectId', path, { required: true });
@@ -135,8 +143,9 @@ export function validateConfig(raw: unknown): ConfigResult {
         else p.push(`${path}.extensions.${k}: expected a string or an array of strings`);
       }
     }
+    if (u.accountEnabled !== undefined && typeof u.accountEnabled !== 'boolean') p.push(`${path}.accountEnabled: expected true or false`);
     users.push({
-      upn, objectId, extensions,
+      upn, objectId, extensions, accountEnabled: u.accountEnabled !== false,
       mail: str(u, 'mail', path), displayName: str(u, 'displayName', path), givenName: str(u, 'givenName', path),
       surname: str(u, 'surname', path), groups: strList(u, 'groups', path),
     });
@@ -153,7 +162,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   else raw.apps.forEach((a, i) => {
     const path = `apps[${i}]`;
     if (!isObj(a)) { p.push(`${path}: expected an object`); return; }
-    const known = ['name', 'appId', 'identifiers', 'replyUrls', 'signing', 'algorithm', 'nameId', 'claims', 'assignmentRequired', 'assignedUsers', 'tokenLifetimeMinutes', 'fault'];
+    const known = ['name', 'appId', 'identifiers', 'replyUrls', 'signing', 'algorithm', 'nameId', 'claims', 'assignmentRequired', 'assignedUsers', 'assignedGroups', 'notificationEmails', 'ssoMode', 'tokenLifetimeMinutes', 'fault'];
     for (const k of Object.keys(a)) if (!known.includes(k)) p.push(`${path}.${k}: unknown key`);
     const identifiers = strList(a, 'identifiers', path);
     if (identifiers.length === 0) p.push(`${path}.identifiers: at least one Identifier (Entity ID) is required`);
@@ -217,6 +226,11 @@ export function validateConfig(raw: unknown): ConfigResult {
     if (typeof assignmentRequired !== 'boolean') p.push(`${path}.assignmentRequired: expected true or false`);
     const assignedUsers = strList(a, 'assignedUsers', path);
     assignedUsers.forEach((u, j) => { if (!upns.has(u.toLowerCase())) p.push(`${path}.assignedUsers[${j}]: "${u}" is not one of the users`); });
+    const assignedGroups = strList(a, 'assignedGroups', path);
+    assignedGroups.forEach((g, j) => { if (!GUID.test(g)) p.push(`${path}.assignedGroups[${j}]: expected a group object ID (GUID)`); });
+    const notificationEmails = strList(a, 'notificationEmails', path);
+    const ssoMode = str(a, 'ssoMode', path, { dflt: 'saml' }) as AppConfig['ssoMode'];
+    if (!['saml', 'oidc', 'password', 'notSupported'].includes(ssoMode)) p.push(`${path}.ssoMode: expected "saml", "oidc", "password" or "notSupported"`);
     const lifetime = a.tokenLifetimeMinutes === undefined ? 60 : a.tokenLifetimeMinutes;
     if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 10 || lifetime > 1440) p.push(`${path}.tokenLifetimeMinutes: expected a whole number from 10 to 1440`);
     let fault: FaultRequest | null = null;
@@ -229,7 +243,7 @@ export function validateConfig(raw: unknown): ConfigResult {
     }
     apps.push({
       name: str(a, 'name', path, { dflt: identifiers[0] ?? `app ${i}` }), appId, identifiers, replyUrls, signing, algorithm, nameId, claims,
-      assignmentRequired: assignmentRequired === true, assignedUsers, tokenLifetimeMinutes: typeof lifetime === 'number' ? lifetime : 60, fault,
+      assignmentRequired: assignmentRequired === true, assignedUsers, assignedGroups, notificationEmails, ssoMode, tokenLifetimeMinutes: typeof lifetime === 'number' ? lifetime : 60, fault,
     });
   });
   const seen = new Map<string, number>();
@@ -296,7 +310,8 @@ export function defaultReplyUrl(app: AppConfig): string {
 }
 
 export function isAssigned(app: AppConfig, user: UserConfig): boolean {
-  return !app.assignmentRequired || app.assignedUsers.some((u) => u.toLowerCase() === user.upn.toLowerCase());
+  return !app.assignmentRequired || app.assignedUsers.some((u) => u.toLowerCase() === user.upn.toLowerCase())
+    || app.assignedGroups.some((g) => user.groups.some((ug) => ug.toLowerCase() === g.toLowerCase()));
 }
 
 /** The value of a claim source for a user; [] when empty (Entra then omits the claim). */

@@ -7,7 +7,10 @@
 //   POST /{tenant}/saml2  (form SAMLRequest, RelayState[, login_hint, fault])   POST binding
 //   POST /{tenant}/saml2/pick  (form ctx, login_hint)                           the user picker's answer
 //   GET  /{tenant}/launch?app=&login_hint=[&fault=][&RelayState=]              IdP-initiated (My Apps)
+// With `graph`, a second listener over TLS serves the token endpoint and the Graph subset (src/idp/graph.ts).
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { readAuthnRequest } from './authn-request.js';
@@ -16,10 +19,11 @@ import {
 } from './config.js';
 import { buildFaultedResponse, parseFault, type FaultRequest } from './faults.js';
 import { autoPostPage, errorPage, indexPage, messagePage, pickerPage } from './html.js';
-import { loadTestKeys, type IdpKeys } from './keys.js';
+import { loadTestKeys, repoCertsDir, type IdpKeys } from './keys.js';
 import { checkAuthnRequest, PAGE_TEXT } from './request-rules.js';
 import { buildEntraErrorResponse, buildEntraMetadata } from './response.js';
 import { responseSpecFor } from './signin.js';
+import { startMockGraph, type MockGraphClient, type MockGraphHandle } from './graph.js';
 
 export interface IdpLogger {
   info: (obj: Record<string, unknown>, msg: string) => void;
@@ -44,6 +48,15 @@ export interface MockIdpOptions {
   publishRollover?: boolean;
   /** the URL peers use to reach the mock, when not http://HOST:PORT (endpoints in the metadata) */
   publicUrl?: string;
+  /** also serve a client-credentials token endpoint and a Graph v1.0 subset over TLS (src/idp/graph.ts) */
+  graph?: {
+    clients: MockGraphClient[];
+    /** TLS key and cert (default: the TEST-ONLY localhost cert in certs/) */
+    tls?: { cert: string; key: string };
+    port?: number;
+    licence?: 'P1' | 'free';
+    pageSize?: number;
+  };
 }
 
 export interface MockIdpHandle {
@@ -58,6 +71,8 @@ export interface MockIdpHandle {
   tenantId: string;
   /** registers more reply URLs for every app (a server started after the IdP, on a port learnt late) */
   addReplyUrls: (urls: string[]) => void;
+  /** with the graph option: https://host:port, the authority host and Graph URL; its sign-in log and controls */
+  graph: MockGraphHandle | null;
   close: () => Promise<void>;
 }
 
@@ -123,10 +138,14 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
   const tenantBase = () => `${baseUrl}/${tenantId}`;
 
   const sendPage = (reply: FastifyReply, status: number, html: string) => reply.code(status).type('text/html; charset=utf-8').send(html);
-  const sendError = (req: FastifyRequest, reply: FastifyReply, aadsts: number, text: string, status = 400, extra: Record<string, unknown> = {}) => {
+  let graph: MockGraphHandle | null = null;
+  const sendError = (req: FastifyRequest, reply: FastifyReply, aadsts: number, text: string, status = 400, extra: Record<string, unknown> = {},
+    who: { app?: AppConfig; upn?: string } = {}) => {
     const requestId = randomUUID();
+    const correlationId = randomUUID();
     log.warn({ mock: true, event: 'aadsts_page', aadsts, requestId, path: req.url.split('?')[0], ...extra }, `MOCK IdP error page AADSTS${aadsts}`);
-    return sendPage(reply, status, errorPage({ aadsts, text, requestId, correlationId: randomUUID(), timestamp: now() }));
+    graph?.recordSignIn({ app: who.app ?? null, user: who.upn ? findUser(config, who.upn) ?? null : null, upn: who.upn ?? '', errorCode: aadsts, failureReason: text, ip: req.ip, correlationId });
+    return sendPage(reply, status, errorPage({ aadsts, text, requestId, correlationId, timestamp: now() }));
   };
   const tenantOk = (req: FastifyRequest<{ Params: { tenant: string } }>, reply: FastifyReply): boolean => {
     if (req.params.tenant === tenantId) return true;
@@ -149,9 +168,10 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
 
   const signIn = async (req: FastifyRequest, reply: FastifyReply, p: Omit<Pending, 'expires'>, upn: string) => {
     const user = findUser(config, upn);
-    if (!user) return sendError(req, reply, 50034, `The user account {EUII Hidden} does not exist in the '${tenantId}' directory. ${PAGE_TEXT[50034]}`, 400);
+    if (!user) return sendError(req, reply, 50034, `The user account {EUII Hidden} does not exist in the '${tenantId}' directory. ${PAGE_TEXT[50034]}`, 400, {}, { app: p.app, upn });
+    if (!user.accountEnabled) return sendError(req, reply, 50057, 'The user account is disabled. (MOCK)', 400, { app: p.app.identifiers[0] }, { app: p.app, upn: user.upn });
     if (!isAssigned(p.app, user)) {
-      return sendError(req, reply, 50105, `${PAGE_TEXT[50105]} The signed in user '${user.upn}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`, 400, { app: p.app.identifiers[0] });
+      return sendError(req, reply, 50105, `${PAGE_TEXT[50105]} The signed in user '${user.upn}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator.`, 400, { app: p.app.identifiers[0] }, { app: p.app, upn: user.upn });
     }
     const fault = p.fault ?? p.app.fault;
     const spec = responseSpecFor({
@@ -164,6 +184,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
       mock: true, event: 'signin', app: p.app.identifiers[0], user: user.upn, fault: fault?.name ?? null,
       idpInitiated: p.inResponseTo === undefined, signed: built.signed,
     }, 'MOCK IdP issued a SAML response');
+    graph?.recordSignIn({ app: p.app, user, upn: user.upn, errorCode: 0, failureReason: null, ip: req.ip });
     return sendPage(reply, 200, autoPostPage(p.acsUrl, Buffer.from(built.xml, 'utf8').toString('base64'), p.relayState));
   };
 
@@ -183,7 +204,10 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     if (!read.ok) return sendError(req, reply, 75005, PAGE_TEXT[75005], 400, { reason: read.reason });
     const outcome = checkAuthnRequest(read.request, config);
     const relayState = get('RelayState');
-    if (outcome.kind === 'page') return sendError(req, reply, outcome.aadsts, outcome.text, outcome.httpStatus, { issuer: read.request.issuer });
+    if (outcome.kind === 'page') {
+      const known = read.request.issuer ? findAppByIdentifier(config, read.request.issuer) : undefined;
+      return sendError(req, reply, outcome.aadsts, outcome.text, outcome.httpStatus, { issuer: read.request.issuer }, { app: known, upn: get('login_hint') });
+    }
     if (outcome.kind === 'error-response') {
       const xml = buildEntraErrorResponse({
         tenantId, now: now(), status: outcome.status, subStatus: outcome.subStatus, aadsts: outcome.aadsts,
@@ -253,7 +277,23 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
   baseUrl = (opts.publicUrl ?? url).replace(/\/+$/, '');
   void address;
   const tenantUrl = `${baseUrl}/${tenantId}`;
-  log.info({ mock: true, event: 'listening', url, tenantId }, 'MOCK Entra ID listening (signs anything asked of it; tests only)');
+  if (opts.graph) {
+    const tls = opts.graph.tls ?? {
+      cert: readFileSync(join(repoCertsDir(), 'test-only-tls-localhost.cert.pem'), 'utf8'),
+      key: readFileSync(join(repoCertsDir(), 'test-only-tls-localhost.key.pem'), 'utf8'),
+    };
+    try {
+      graph = await startMockGraph({
+        host: hostForUrl === '[::1]' ? '::1' : hostForUrl, port: opts.graph.port, tls, tenantId, config: () => config, clients: opts.graph.clients,
+        signingCerts: () => metadataCerts.map((certPem, i) => ({ certPem, active: i === 0 })),
+        licence: opts.graph.licence, pageSize: opts.graph.pageSize, now,
+      });
+    } catch (e) {
+      await app.close();
+      throw e;
+    }
+  }
+  log.info({ mock: true, event: 'listening', url, tenantId, graphUrl: graph?.url ?? null }, 'MOCK Entra ID listening (signs anything asked of it; tests only)');
   return {
     url,
     tenantUrl,
@@ -262,6 +302,7 @@ export async function startMockIdp(opts: MockIdpOptions): Promise<MockIdpHandle>
     entityId: `https://sts.windows.net/${tenantId}/`,
     tenantId,
     addReplyUrls: (urls) => { config = withExtraReplyUrls(config, urls); },
-    close: async () => { await app.close(); },
+    graph,
+    close: async () => { await graph?.close(); await app.close(); },
   };
 }

@@ -6,6 +6,8 @@ import { parseMetadata, type Finding, type IdpMetadata } from '../saml/index.js'
 import { login, type LoginResult } from '../login/login.js';
 import { compareWithFleetMetadata, loginFinding, metadataChecks, settingsFindings, type MetadataOutcome, type MetadataSource } from './checks.js';
 import { readFleetConfig, replyUrlFor, urlPrefixOf, type FleetSettings } from './fleet-settings.js';
+import { GraphError } from '../entra/graph-client.js';
+import { entraPreflight, fetchFleetUsers, type EntraPreflightOptions, type EntraPreflightPart } from './entra-preflight.js';
 
 export interface PreflightOptions {
   /** where Fleet answers (its API), url_prefix included */
@@ -28,6 +30,8 @@ export interface PreflightOptions {
   timeoutMs?: number;
   /** the Fleet release to predict (default: the newest samlscope knows) */
   fleetVersion?: string;
+  /** read Entra's half from Microsoft Graph (src/preflight/entra-preflight.ts); `user` is --user */
+  entra?: EntraPreflightOptions;
 }
 
 export interface PreflightCert {
@@ -61,13 +65,15 @@ export interface PreflightReport {
     | { source: MetadataSource; ok: false; error: string }
     | null;
   mockIdp: { detected: boolean; url: string | null };
+  /** Entra's half, when Graph access was given */
+  entra: EntraPreflightPart['summary'] | null;
   login:
     | { ran: true; user: string; outcome: LoginResult['outcome']; fleetStatus: string | null; idpError: string | null; reason: string | null; requestId: string | null }
     | { ran: false; skipped: 'no_mock_idp' | 'sso_disabled' | 'metadata_unusable' };
   checkedAt: string;
 }
 
-export type PreflightFailure = 'fleet_unreachable' | 'fleet_unauthorized' | 'fleet_bad_answer' | 'settings_hidden' | 'metadata_unreadable';
+export type PreflightFailure = 'fleet_unreachable' | 'fleet_unauthorized' | 'fleet_bad_answer' | 'settings_hidden' | 'metadata_unreadable' | 'entra_unauthorized';
 
 /** preflight could not do its job (the CLI's exit 2); `reason` is stable. */
 export class PreflightError extends Error {
@@ -196,6 +202,23 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
       findings.push(...compareWithFleetMetadata(md.metadata, await loadPreflightMetadata(settings)));
     }
 
+    let entraSummary: PreflightReport['entra'] = null;
+    if (opts.entra) {
+      const fleetUsers = await fetchFleetUsers(opts.fleetUrl, opts.apiToken, dispatcher).catch(() => null);
+      try {
+        const part = await entraPreflight(opts.entra, {
+          entityId: settings.sso.entityId, acsUrl: replyUrlFor(settings, urlPrefix, opts.fleetVersion), metadataUrl: settings.sso.metadataUrl,
+          metadataThumbprints: md.kind === 'ok' ? md.metadata.certs.map((c) => c.thumbprintSha1) : null, fleetUsers,
+          fleet: { jit: settings.sso.enableJitProvisioning, premium: settings.licenseTier === 'premium' }, now,
+        });
+        findings.push(...part.findings);
+        entraSummary = part.summary;
+      } catch (e) {
+        if (e instanceof GraphError && e.kind === 'auth_failed') throw new PreflightError('entra_unauthorized', `Microsoft Graph: ${e.message}`);
+        throw e;
+      }
+    }
+
     const ssoUrl = md.kind === 'ok' ? md.metadata.redirectSsoUrl : null;
     const mockUrl = opts.idpUrl ?? (ssoUrl && (await looksLikeMockIdp(ssoUrl, dispatcher)) ? ssoUrl : null);
     let loginPart: PreflightReport['login'];
@@ -227,6 +250,7 @@ export async function preflight(opts: PreflightOptions): Promise<PreflightReport
           ? { source: md.source, ok: true, entityId: md.metadata.entityId, redirectSsoUrl: md.metadata.redirectSsoUrl, hadBom: md.metadata.hadBom, signed: md.metadata.signed, certs: certSummary(md.metadata, now) }
           : { source: md.source, ok: false, error: md.message },
       mockIdp: { detected: mockUrl !== null, url: mockUrl },
+      entra: entraSummary,
       login: loginPart,
       checkedAt: now.toISOString(),
     };

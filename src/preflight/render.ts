@@ -10,6 +10,7 @@ export function preflightJson(r: PreflightReport): object {
     fleet: r.fleet,
     metadata: r.metadata,
     mockIdp: r.mockIdp,
+    entra: r.entra,
     login: r.login,
     checkedAt: r.checkedAt,
   };
@@ -31,6 +32,10 @@ export function renderPreflight(r: PreflightReport): string {
   else {
     out.push(`metadata:    ${md.source.location}${md.hadBom ? ' (UTF-8 BOM)' : ''}; entityID ${md.entityId}; Redirect SSO ${md.redirectSsoUrl ?? '(none)'}`);
     for (const c of md.certs) out.push(`  cert ${c.thumbprint}  until ${c.notAfter.slice(0, 10)}  (${c.daysLeft < 0 ? 'EXPIRED' : c.daysLeft + ' days left'})`);
+  }
+  if (r.entra) {
+    out.push(`entra:       tenant ${r.entra.tenantId}; app ${r.entra.app ? `${r.entra.app.displayName} (${r.entra.app.appId}, found by ${r.entra.app.found.replace(/_/g, ' ')})` : '(not found)'}`
+      + (r.entra.user ? `; user ${r.entra.user.upn}${r.entra.user.accountEnabled ? '' : ' (DISABLED)'}` : ''));
   }
   if (r.login.ran) out.push(`login:       ${r.login.user} through the mock IdP → ${r.login.outcome}${r.login.fleetStatus ? ' (status=' + r.login.fleetStatus + ')' : ''}${r.login.idpError ? ' (' + r.login.idpError + ')' : ''}`);
   else out.push(`login:       not run (${r.login.skipped === 'no_mock_idp' ? 'the IdP is not samlscope\'s mock; pass --idp to force' : r.login.skipped.replace(/_/g, ' ')})`);

@@ -101,9 +101,12 @@ export interface AttemptSummary {
   findings: { code: string; severity: Severity }[];
   fleet: { predicted: PredictedOutcome; actual: ActualOutcome };
   nameId: string | null;
+  /** Entra's sign-in log entry matched to this attempt (SAML_ENTRA_SIGNIN_FAILED / _SUCCEEDED, aadsts "0"), when Graph is configured */
+  entraSignIn?: { user: string; aadsts: string; correlationId: string };
 }
 
 export function summarizeAttempt(a: Attempt): AttemptSummary {
+  const ev = a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')?.evidence;
   return {
     id: a.id,
     time: a.time,
@@ -113,6 +116,7 @@ export function summarizeAttempt(a: Attempt): AttemptSummary {
     findings: a.findings.map((f) => ({ code: f.code, severity: f.severity })),
     fleet: { predicted: a.fleet.predicted, actual: a.fleet.actual },
     nameId: a.nameId,
+    ...(ev ? { entraSignIn: { user: String(ev.userPrincipalName ?? ''), aadsts: String(ev.aadsts ?? ''), correlationId: String(ev.correlationId ?? '') } } : {}),
   };
 }
 

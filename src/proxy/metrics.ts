@@ -12,6 +12,8 @@ export interface ProxyMetrics {
   response(route: 'sso' | 'passthrough', status: number): void;
   /** one finished pass-through request: its status class and its time from request to response end (one increment, one observe) */
   passthrough(status: number, ms: number): void;
+  /** Entra's sign-in log explained a login that never came back (SAML_ENTRA_SIGNIN_FAILED added later) */
+  entraSignIn(aadsts: string): void;
   /** the Prometheus text exposition */
   text(): Promise<string>;
   contentType: string;
@@ -87,9 +89,18 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
       async collect() { const h = await store.health(); this.reset(); this.labels(h.backend).set(h.status === 'ok' ? 0 : 1); },
     });
   }
+  const entraSignIns = new Counter({
+    name: 'samlscope_entra_signins_matched_total', help: 'Attempts Entra\'s sign-in log (Graph) explained, by AADSTS code (0: Entra succeeded, the failure was Fleet\'s)',
+    labelNames: ['aadsts'] as const, registers: [registry],
+  });
   return {
     registry,
     contentType: registry.contentType,
+    entraSignIn(aadsts) {
+      entraSignIns.labels(aadsts).inc();
+      if (aadsts === '0') findings.labels('SAML_ENTRA_SIGNIN_SUCCEEDED', 'info').inc();
+      else findings.labels('SAML_ENTRA_SIGNIN_FAILED', 'error').inc();
+    },
     attempt(a) {
       logins.labels(a.outcome, a.flow).inc();
       for (const f of a.findings) findings.labels(f.code, f.severity).inc();

@@ -23,6 +23,7 @@ import { startAdmin } from './admin.js';
 import { createMetrics } from './metrics.js';
 import { adminAccessProblem } from './ui/access.js';
 import { sanitizedSettings } from './ui/settings.js';
+import { startProxyEntra, type ProxyEntraOptions } from './entra-wiring.js';
 
 export type ProxyMode = 'observe' | 'enforce';
 
@@ -91,6 +92,8 @@ export interface ProxyOptions {
   analysisWorkers?: number;
   /** the analysis pool's queue bound, per-job timeout and (tests) worker script; see analysis-pool.ts */
   analysisPool?: Omit<AnalysisPoolOptions, 'workers' | 'onReplace'>;
+  /** read Entra's sign-in log from Graph: a no_idp_response attempt gets SAML_ENTRA_SIGNIN_FAILED (src/proxy/entra-wiring.ts) */
+  entra?: ProxyEntraOptions;
 }
 
 /** How long a started login may wait for its callback by default (Fleet's SSO session lasts 15 min). */
@@ -240,6 +243,8 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   });
 
   const now = o.now ?? (() => new Date());
+  // Entra's sign-in log (o.entra): started once the proxy listens; rejected callbacks are handed to it too
+  const entraRef: { current: ReturnType<typeof startProxyEntra> | null } = { current: null };
   // without publicUrl, Fleet's server_url is the proxy's own URL: filled in once it listens, before any request
   const sso: SsoContext = {
     upstream, agent, trusted, scheme, mode, urlPrefix, store, metadata, now, fleetVersion: o.fleetVersion,
@@ -252,7 +257,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     sessionTtlMs: o.ssoSessionTtlMs ?? SSO_SESSION_VALIDITY_SECONDS * 1000,
     loginTimeoutMs: o.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     log,
-    onAttempt: metrics ? (a) => metrics.attempt(a) : undefined,
+    onAttempt: metrics || o.entra ? (a) => { metrics?.attempt(a); entraRef.current?.enqueue(a); } : undefined,
     analysis: createAnalysisPool({
       ...o.analysisPool, workers: o.analysisWorkers,
       onReplace: (e) => log?.warn({ event: 'analysis.worker_replaced', reason: e.reason, detail: e.detail }, 'SAML analysis worker replaced'),
@@ -287,11 +292,16 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   // logins that never came back (the IdP stopped them): found by a sweep, reported once across instances
   const sweep = startUnansweredSweep({
     store, now, mode, timeoutMs: sso.loginTimeoutMs, intervalMs: Math.max(200, Math.min(5_000, Math.floor(sso.loginTimeoutMs / 4))), nextId,
-    onAttempt: (a) => { metrics?.attempt(a); logAttempt(sso, a, null); },
+    onAttempt: (a) => { metrics?.attempt(a); logAttempt(sso, a, null); entra?.enqueue(a); },
     onError: (err) => log?.warn({ err }, 'looking for logins without a callback failed'),
   });
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
+  const entra = o.entra ? startProxyEntra(o.entra, {
+    store, now, entityId: sso.entityId, log,
+    onMatched: (a) => metrics?.entraSignIn(String(a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')?.evidence?.aadsts ?? '')),
+  }) : null;
+  entraRef.current = entra;
   const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
   log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 
@@ -321,6 +331,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
         log?.info({ event: 'proxy.drained', ...r }, r.forced ? 'grace period over: remaining connections cut' : 'all connections finished');
       }
       sweep.stop();
+      await entra?.close();
       metadata.close();
       await admin?.close();
       pass.close();

@@ -571,6 +571,107 @@ export const CATALOGUE = {
     title: 'Entra refused the sign-in (AADSTS code reported)',
     remedy: 'The remedy of the reported AADSTS code applies (the message names it).',
   },
+  // --- ENTRA: Entra's half of the setup, read from Microsoft Graph (optional, read-only)
+  SAML_ENTRA_GRAPH_UNAVAILABLE: {
+    severity: 'warning',
+    title: 'Microsoft Graph could not be read',
+    remedy: 'samlscope could not read Entra\'s side (network, timeout, throttling beyond the retry bound, an unexpected answer). Fleet\'s side was still checked. Check --graph-url / --entra-authority-host and the network path to Graph, then run again.',
+  },
+  SAML_ENTRA_PERMISSION_MISSING: {
+    severity: 'warning',
+    title: 'samlscope\'s app registration lacks a Graph permission',
+    remedy: 'Entra admin center → App registrations → (samlscope\'s reader app) → API permissions → Add a permission → Microsoft Graph → Application permissions: the one named in the message (Application.Read.All, Directory.Read.All or AuditLog.Read.All), then Grant admin consent. samlscope only reads (docs/entra-graph.md).',
+  },
+  SAML_ENTRA_LICENSE_REQUIRED: {
+    severity: 'warning',
+    title: 'Sign-in logs need an Entra ID P1 licence',
+    remedy: 'Graph serves auditLogs/signIns only in tenants with Microsoft Entra ID P1 or P2. Without it samlscope cannot attach Entra\'s AADSTS code to a login that never came back; read the error page the user saw instead.',
+  },
+  SAML_ENTRA_APP_NOT_FOUND: {
+    severity: 'error',
+    title: 'The Fleet enterprise app was not found in Entra',
+    remedy: 'No service principal with that application ID (or with Fleet\'s entity ID as an Identifier). Pass --entra-app-id with the Application ID shown on Enterprise applications → (the Fleet app) → Overview, or use the App Federation Metadata Url (it carries ?appid=).',
+  },
+  SAML_ENTRA_IDENTIFIER_MISMATCH: {
+    severity: 'error',
+    title: 'Fleet\'s entity ID is none of the app\'s Identifiers (AADSTS700016)',
+    remedy: `${ENTRA_SSO} → Basic SAML Configuration → Identifier (Entity ID): add Fleet's entity_id exactly (the message names both sides).`,
+  },
+  SAML_ENTRA_REPLY_URL_MISSING: {
+    severity: 'error',
+    title: 'Fleet\'s ACS URL is none of the app\'s Reply URLs (AADSTS50011)',
+    remedy: `${ENTRA_SSO} → Basic SAML Configuration → Reply URL (Assertion Consumer Service URL): add the exact ACS URL Fleet computes (scheme, host, port and path) and mark it Default.`,
+  },
+  SAML_ENTRA_REPLY_URL_NOT_DEFAULT: {
+    severity: 'warning',
+    title: 'Fleet\'s ACS URL is a Reply URL but maybe not the default',
+    remedy: `Entra answers IdP-initiated logins (My Apps, Test) at the default Reply URL. ${ENTRA_SSO} → Basic SAML Configuration → tick Default next to Fleet's ACS URL. Graph v1.0 does not expose the default flag: samlscope reads the first listed URL as the default.`,
+  },
+  SAML_ENTRA_SSO_MODE_NOT_SAML: {
+    severity: 'error',
+    title: 'The enterprise app\'s single sign-on mode is not SAML',
+    remedy: `${ENTRA_SSO} → Select a single sign-on method → SAML. Fleet speaks SAML only.`,
+  },
+  SAML_ENTRA_CERT_NOT_IN_METADATA: {
+    severity: 'error',
+    title: 'Entra\'s active signing certificate is not in Fleet\'s metadata',
+    remedy: `Entra signs with the active certificate; Fleet trusts only the certificates in its metadata. Download the App Federation Metadata (?appid=) again and paste it into Fleet, or compare thumbprints under ${ENTRA_SSO} → SAML Certificates.`,
+  },
+  SAML_ENTRA_CERT_EXPIRED: {
+    severity: 'error',
+    title: 'Entra\'s active signing certificate has expired',
+    remedy: `Entra keeps signing with an expired active certificate and Fleet rejects it. ${ENTRA_SSO} → SAML Certificates → New Certificate → Make certificate active, then update Fleet's metadata.`,
+  },
+  SAML_ENTRA_CERT_EXPIRING: {
+    severity: 'warning',
+    title: 'Entra\'s active signing certificate expires soon',
+    remedy: `${ENTRA_SSO} → SAML Certificates → New Certificate, make it active at a planned time and update Fleet's metadata in the same change.`,
+  },
+  SAML_ENTRA_CERT_ROLLOVER_PENDING: {
+    severity: 'info',
+    title: 'A newer inactive signing certificate is waiting (rollover)',
+    remedy: 'When it is made active Fleet must already trust it: Fleet\'s metadata lists only the certificates it had when it was copied. Update Fleet\'s metadata right after making the new certificate active.',
+  },
+  SAML_ENTRA_CERT_NO_NOTIFICATION_EMAIL: {
+    severity: 'warning',
+    title: 'Nobody is notified before the signing certificate expires',
+    remedy: `${ENTRA_SSO} → SAML Certificates → Notification Email: add a monitored address (Entra mails 60, 30 and 7 days before expiry).`,
+  },
+  SAML_ENTRA_NAMEID_NOT_FLEET_EMAIL: {
+    severity: 'warning',
+    title: 'The NameID Entra sends is not the Fleet user\'s email',
+    remedy: `Fleet matches the NameID value to a user's email. ${ENTRA_SSO} → Attributes & Claims → Unique User Identifier: user.mail (or make the UPN equal the mail), or create the Fleet user with the email Entra sends.`,
+  },
+  SAML_ENTRA_USER_NOT_FOUND: {
+    severity: 'error',
+    title: 'No such user in the Entra tenant (AADSTS50034)',
+    remedy: 'Sign in with an account of this tenant, or create / invite the user (Entra admin center → Users).',
+  },
+  SAML_ENTRA_USER_DISABLED: {
+    severity: 'error',
+    title: 'The Entra user account is disabled (AADSTS50057)',
+    remedy: 'Entra admin center → Users → (the user) → Properties → Account enabled = Yes.',
+  },
+  SAML_ENTRA_USER_NOT_ASSIGNED: {
+    severity: 'error',
+    title: 'The user is not assigned to the Fleet app (AADSTS50105)',
+    remedy: 'Entra admin center → Enterprise applications → (the Fleet app) → Users and groups → Add user/group: the user or a group they are a direct member of (nested groups do not count), or Properties → Assignment required? = No.',
+  },
+  SAML_ENTRA_USER_CAN_SIGN_IN: {
+    severity: 'info',
+    title: 'Entra lets this user sign in to the Fleet app',
+    remedy: 'Nothing to change on Entra\'s side; the NameID value in the message is what Fleet will look up.',
+  },
+  SAML_ENTRA_SIGNIN_SUCCEEDED: {
+    severity: 'info',
+    title: 'Entra\'s sign-in log shows this sign-in succeeded',
+    remedy: 'Entra issued the token: what failed is on Fleet\'s side of the login (the other findings of this attempt say what), not in Entra\'s assignment, policy or account.',
+  },
+  SAML_ENTRA_SIGNIN_FAILED: {
+    severity: 'error',
+    title: 'Entra\'s sign-in log shows why the login failed',
+    remedy: 'The remedy of the AADSTS code in the message applies (it is Entra\'s own record of this sign-in: user, failure reason, correlation id).',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type FindingCode = keyof typeof CATALOGUE;

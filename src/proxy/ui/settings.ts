@@ -40,5 +40,10 @@ export function sanitizedSettings(o: ProxyOptions, resolved: { publicUrl: string
     metrics: o.metrics !== false,
     metadataRefreshIntervalMs: o.metadataRefreshIntervalMs ?? 3_600_000,
     ssoSessionTtlMs: o.ssoSessionTtlMs ?? 15 * 60_000,
+    entra: o.entra ? {
+      tenantId: o.entra.graph.tenantId, clientId: o.entra.graph.clientId, appId: o.entra.appId ?? null,
+      credential: o.entra.graph.clientSecret ? 'client secret ' + SET : 'client certificate ' + SET,
+      authorityHost: o.entra.graph.authorityHost ?? null, graphUrl: o.entra.graph.graphUrl ?? null, ca: o.entra.graph.ca ? 'given' : null,
+    } : null,
   };
 }
