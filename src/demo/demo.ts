@@ -153,7 +153,6 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   created.push(...idpKeys.created.map((b) => join(state.dir, 'idp-keys', b)));
   const idpConfig = demoIdpConfig(opts.idpConfigFile ?? join(repoCertsDir(), '..', 'fixtures', 'idp', 'fleet.json'));
 
-  const fleetApiToken = randomBytes(24).toString('base64url');
   const entraClient = { clientId: '5a31c0de-0000-4000-8000-00000000d3e0', secret: `test-only-${randomBytes(18).toString('base64url')}` };
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {

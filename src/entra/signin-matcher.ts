@@ -115,7 +115,7 @@ export function startSignInMatcher(o: SignInMatcherOptions): SignInMatcher {
   const giveUp = (a: Attempt, reason: string) => { done(); o.onGaveUp?.(a, reason); };
   const schedule = (a: Attempt, round: number): void => {
     if (closed) return;
-    if (round >= delays.length) return giveUp(a, 'no_match');
+    if (round >= delays.length) { giveUp(a, 'no_match'); return; }
     const t = setTimeout(() => { timers.delete(t); void poll(a, round).catch(() => giveUp(a, 'error')); }, delays[round]);
     timers.add(t); // ref'd: close() clears them (the proxy's close does)
   };
