@@ -7,6 +7,9 @@ PACKAGES=(
   chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
   redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts)
   golang-go        # test/fleet-read-differential.test.ts, test/proxy-go-upstream.test.ts: Go's own parsers (test/go/fleetread)
+  nginx            # test/edge-*.test.ts: the fronts edge-config writes for, run as children (test/edge-fronts.ts)
+  caddy            # test/edge-*.test.ts
+  haproxy          # test/edge-*.test.ts
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
