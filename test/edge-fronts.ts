@@ -28,6 +28,8 @@ export interface FrontOptions {
   fleet: string;
   samlscope: string;
   urlPrefix?: string;
+  /** the port to listen on (when the stack behind must know the front's URL first); default a free one */
+  port?: number;
 }
 
 /** The whole config file around the snippet: what the user already has (listen, temp paths, timeouts aside). */
@@ -96,7 +98,7 @@ export async function startFront(front: Front, o: FrontOptions): Promise<FrontHa
   if (!input) throw new Error(problems.join('; '));
   let lastErr: unknown;
   for (let tries = 0; tries < 3; tries++) {
-    const port = await freePort();
+    const port = tries === 0 && o.port ? o.port : await freePort();
     const snippet = renderEdgeConfig(front === 'haproxy' ? { ...input, bind: `127.0.0.1:${port}` } : input);
     const dir = mkdtempSync(join(tmpdir(), `samlscope-edge-${front}-`));
     mkdirSync(join(dir, 'tmp'));
