@@ -123,18 +123,21 @@ export interface TrustAdvice {
  * Fleet sees `client` from the front (agents) and `client, front` from samlscope (SSO): it must trust both hops.
  */
 export function trustAdvice(i: EdgeInput): TrustAdvice {
-  const unknown: string[] = [];
-  let front = i.frontAddresses;
-  if (!front.length) {
-    if (isLoopback(i.samlscope.host) && isLoopback(i.fleet.host)) front = LOOPBACK;
-    else { front = ['<front address>']; unknown.push('the address the front connects from (--front-address)'); }
-  }
-  let samlscopeFrom: string[];
-  if (isLoopback(i.fleet.host) && isLoopback(i.samlscope.host)) samlscopeFrom = LOOPBACK;
-  else if (isIP(i.samlscope.host)) samlscopeFrom = [i.samlscope.host];
-  else { samlscopeFrom = ['<samlscope address>']; unknown.push('the address samlscope connects to Fleet from'); }
-  const both = [...new Set([...front, ...samlscopeFrom])];
-  return { samlscope: front.join(','), fleet: both.join(','), unknown };
+  const unknown = new Set<string>();
+  const given = i.frontAddresses;
+  const or = (addrs: string[] | null, placeholder: string, what: string) => {
+    if (addrs) return addrs;
+    unknown.add(what);
+    return [placeholder];
+  };
+  const frontWhat = 'the address the front connects from (--front-address)';
+  // the front as samlscope sees it: loopback when samlscope listens there
+  const frontToSamlscope = or(given.length ? given : isLoopback(i.samlscope.host) ? LOOPBACK : null, '<front address>', frontWhat);
+  // the front as Fleet sees it (agents), and samlscope as Fleet sees it (SSO)
+  const frontToFleet = or(given.length ? given : isLoopback(i.fleet.host) ? LOOPBACK : null, '<front address>', frontWhat);
+  const samlscopeToFleet = or(isLoopback(i.fleet.host) && isLoopback(i.samlscope.host) ? LOOPBACK : isIP(i.samlscope.host) && !isLoopback(i.samlscope.host) ? [i.samlscope.host] : null,
+    '<samlscope address>', 'the address samlscope connects to Fleet from');
+  return { samlscope: frontToSamlscope.join(','), fleet: [...new Set([...frontToFleet, ...samlscopeToFleet])].join(','), unknown: [...unknown] };
 }
 
 /** The comment lines every generated config starts with: what it routes, and what to set on samlscope and Fleet. */
