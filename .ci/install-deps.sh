@@ -10,6 +10,7 @@ PACKAGES=(
   nginx            # test/edge-*.test.ts: the fronts edge-config writes for, run as children (test/edge-fronts.ts)
   caddy            # test/edge-*.test.ts
   haproxy          # test/edge-*.test.ts
+  systemd          # test/edge-deploy-doc.test.ts: systemd-analyze verify on docs/deploy.md's unit
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
