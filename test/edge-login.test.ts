@@ -6,6 +6,7 @@ import { findSamlForm } from '../src/login/html-form.js';
 import { FRONTS } from '../src/edge/index.js';
 import type { Attempt } from '../src/proxy/attempt.js';
 import { frontMissing, startFront } from './edge-fronts.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { send } from './proxy-helpers.js';
 import { freePort, setup } from './sso-stack.js';
 
@@ -69,6 +70,24 @@ for (const front of FRONTS) {
       t.equal(callbacks(), before, 'no forged callback reached Fleet (fleet-sim events)');
       const [a] = await proxy.store.listAttempts(1) as Attempt[];
       t.ok(a.findings.some((x) => x.code === 'SAML_SIG_DIGEST_MISMATCH' || x.code === 'SAML_SIG_INVALID'), 'the attempt names the signature failure');
+    });
+
+    t.test('the invalid-response fixtures posted through the front are judged and blocked; none reaches Fleet', async (t) => {
+      const dir = 'fixtures/responses/invalid/';
+      const files = readdirSync(dir).filter((f) => f.endsWith('.xml'));
+      const before = callbacks();
+      const attempts0 = (await proxy.store.listAttempts(500)).length;
+      let judged = 0;
+      for (const file of files) {
+        const body = Buffer.from(`SAMLResponse=${encodeURIComponent(readFileSync(dir + file).toString('base64'))}`);
+        const r = await send(f.url, { method: 'POST', path: '/api/v1/fleet/sso/callback', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+        // 413: over Fleet's 256 KiB cap (samlscope's EDGE_BODY_TOO_LARGE, or the front's own limit above 1 MiB)
+        t.ok(r.status === 403 || r.status === 413, `${file}: blocked (${r.status})`);
+        if (r.status === 403) { judged++; t.match(String(r.body), /EDGE_SSO_REJECTED/, `${file}: judged by samlscope`); }
+      }
+      t.equal(callbacks(), before, 'fleet-sim saw none of them');
+      t.ok(judged >= files.length - 2, `${judged} of ${files.length} judged by samlscope (the rest too large)`);
+      t.ok((await proxy.store.listAttempts(500)).length >= attempts0 + judged, 'each judged one recorded as an attempt');
     });
 
     t.test('agent traffic through the front never reaches samlscope', async (t) => {
