@@ -7,6 +7,7 @@ import { FRONTS } from '../src/edge/index.js';
 import type { Attempt } from '../src/proxy/attempt.js';
 import { frontMissing, startFront } from './edge-fronts.js';
 import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { send } from './proxy-helpers.js';
 import { freePort, setup } from './sso-stack.js';
 
@@ -116,6 +117,20 @@ for (const front of FRONTS) {
       t.match(JSON.parse(String(r.body)), { error: { code: 'EDGE_NOT_SSO_ROUTE', status: 421 } });
       t.equal(metric(await metrics(), 'samlscope_edge_refused_total', 'kind="agent"'), m0 + 1, 'counted');
       t.ok(lines.some((l) => l.event === 'edge.refused' && l.kind === 'agent'), 'logged as edge.refused');
+      // a websocket (live queries) sent to samlscope: refused on the socket, no tunnel to Fleet
+      const w0 = metric(await metrics(), 'samlscope_edge_refused_total', 'kind="websocket"');
+      const u = new URL(proxy.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = connect(Number(u.port), u.hostname, () => s.write('GET /api/v1/fleet/results/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'));
+        let got = '';
+        s.on('data', (c: Buffer) => { got += String(c); });
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
+      });
+      t.match(answer, /^HTTP\/1\.1 421 /);
+      t.match(answer, /EDGE_NOT_SSO_ROUTE/);
+      t.equal(metric(await metrics(), 'samlscope_edge_refused_total', 'kind="websocket"'), w0 + 1, 'counted as websocket');
     });
   });
 }
