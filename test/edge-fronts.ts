@@ -30,19 +30,23 @@ export interface FrontOptions {
   urlPrefix?: string;
   /** the port to listen on (when the stack behind must know the front's URL first); default a free one */
   port?: number;
+  /** terminate TLS (and offer HTTP/2) at the front with this certificate and key (PEM file paths) */
+  tls?: { cert: string; key: string };
 }
 
 /** The whole config file around the snippet: what the user already has (listen, temp paths, timeouts aside). */
-export function wrapConfig(front: Front, snippet: string, port: number, dir: string): string {
+export function wrapConfig(front: Front, snippet: string, port: number, dir: string, tls?: { cert: string; key: string }): string {
   if (front === 'nginx') {
+    const listen = tls ? `    listen 127.0.0.1:${port} ssl http2;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n` : `    listen 127.0.0.1:${port};\n`;
     const user = process.getuid?.() === 0 ? 'user root;\n' : '';
     return `${user}daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log info;\nevents { worker_connections 256; }\nhttp {\n` +
       `  access_log ${dir}/access.log;\n  client_body_temp_path ${dir}/tmp/body;\n  proxy_temp_path ${dir}/tmp/proxy;\n  fastcgi_temp_path ${dir}/tmp/fcgi;\n` +
-      `  uwsgi_temp_path ${dir}/tmp/uwsgi;\n  scgi_temp_path ${dir}/tmp/scgi;\n  server {\n    listen 127.0.0.1:${port};\n` +
+      `  uwsgi_temp_path ${dir}/tmp/uwsgi;\n  scgi_temp_path ${dir}/tmp/scgi;\n  server {\n${listen}` +
       snippet.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n') + '  }\n}\n';
   }
   if (front === 'caddy') {
-    return `{\n\tadmin off\n\tauto_https off\n\tstorage file_system ${dir}/data\n}\nhttp://127.0.0.1:${port} {\n` +
+    return `{\n\tadmin off\n\tauto_https ${tls ? 'disable_redirects' : 'off'}\n\tstorage file_system ${dir}/data\n}\n${tls ? 'https' : 'http'}://127.0.0.1:${port} {\n` +
+      (tls ? `\ttls ${tls.cert} ${tls.key}\n` : '') +
       snippet.split('\n').map((l) => (l ? `\t${l}` : l)).join('\n') + '}\n';
   }
   return `global\n    pidfile ${dir}/haproxy.pid\n\n${snippet}`;
@@ -99,11 +103,17 @@ export async function startFront(front: Front, o: FrontOptions): Promise<FrontHa
   let lastErr: unknown;
   for (let tries = 0; tries < 3; tries++) {
     const port = tries === 0 && o.port ? o.port : await freePort();
-    const snippet = renderEdgeConfig(front === 'haproxy' ? { ...input, bind: `127.0.0.1:${port}` } : input);
     const dir = mkdtempSync(join(tmpdir(), `samlscope-edge-${front}-`));
     mkdirSync(join(dir, 'tmp'));
+    let bind = `127.0.0.1:${port}`;
+    if (o.tls) {
+      // HAProxy reads certificate and key from one PEM file
+      writeFileSync(join(dir, 'front.pem'), readFileSync(o.tls.cert, 'utf8') + readFileSync(o.tls.key, 'utf8'));
+      bind += ` ssl crt ${join(dir, 'front.pem')} alpn h2,http/1.1`;
+    }
+    const snippet = renderEdgeConfig(front === 'haproxy' ? { ...input, bind } : input);
     const file = join(dir, front === 'caddy' ? 'Caddyfile' : `${front}.conf`);
-    writeFileSync(file, wrapConfig(front, snippet, port, dir));
+    writeFileSync(file, wrapConfig(front, snippet, port, dir, o.tls));
     const child = spawn(FRONT_BINARIES[front], args(front, file, dir), { env: frontEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (c: Buffer) => { out += String(c); });
@@ -123,7 +133,7 @@ export async function startFront(front: Front, o: FrontOptions): Promise<FrontHa
     };
     try {
       await whenAccepting(port, child, 15_000);
-      return { url: `http://127.0.0.1:${port}`, snippet, log, close: stop };
+      return { url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${port}`, snippet, log, close: stop };
     } catch (e) {
       lastErr = new Error(`${front}: ${(e as Error).message}\n${log()}`);
       await stop();

@@ -1,5 +1,7 @@
 // edge-config through the real nginx, Caddy and HAProxy: every spelling of an SSO POST reaches samlscope, agents and the rest reach Fleet, headers as promised.
 import t from 'tap';
+import http2 from 'node:http2';
+import { readFileSync } from 'node:fs';
 import { FRONTS, type Front } from '../src/edge/index.js';
 import { makeSsoClassifier } from '../src/proxy/paths.js';
 import { frontMissing, startFront, validateConfig } from './edge-fronts.js';
@@ -146,6 +148,47 @@ for (const front of FRONTS) {
         t.equal(h.host, host, `${path}: Host kept`);
       }
     });
+  });
+}
+
+const CERT = `${process.cwd()}/certs/test-only-tls-localhost.cert.pem`;
+const KEY = `${process.cwd()}/certs/test-only-tls-localhost.key.pem`;
+
+/** One HTTP/2 request over TLS, the path sent as given. */
+function h2(url: string, method: string, path: string, body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = http2.connect(url, { ca: readFileSync(CERT) });
+    c.on('error', reject);
+    const r = c.request({ ':method': method, ':path': path, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) });
+    r.on('response', (h) => { r.resume(); r.on('end', () => { c.close(); resolve(Number(h[':status'])); }); });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+for (const front of FRONTS) {
+  t.test(`${front} with TLS and HTTP/2 at the front: routing and X-Forwarded-Proto https`, async (t) => {
+    const missing = frontMissing(front);
+    if (missing) { t.fail(`${front} cannot run here: ${missing}`); return; }
+    const fleet = await recordingUpstream();
+    t.teardown(() => fleet.close());
+    const scope = await recordingUpstream((_req, _body, res) => res.end('samlscope'));
+    t.teardown(() => scope.close());
+    const f = await startFront(front, { fleet: fleet.url, samlscope: scope.url, tls: { cert: CERT, key: KEY } });
+    t.teardown(() => f.close());
+    for (const path of ['/api/v1/fleet/sso/callback', '/API/v1/fleet/sso%2Fcallback/', '/api/latest/fleet/mdm/sso']) {
+      const n = scope.seen.length;
+      t.equal(await h2(f.url, 'POST', path, 'SAMLResponse=x'), 200, `h2 POST ${path}`);
+      t.equal(scope.seen.length, n + 1, `${path} reached samlscope`);
+      t.equal(scope.seen[n]?.url, path, 'request-target unchanged');
+      t.equal(scope.seen[n]?.headers['x-forwarded-proto'], 'https', 'X-Forwarded-Proto https');
+    }
+    for (const [method, path] of [['POST', '/api/osquery/distributed/read'], ['GET', '/api/v1/fleet/sso']]) {
+      const n = fleet.seen.length;
+      t.equal(await h2(f.url, method, path, method === 'POST' ? '{}' : undefined), 200, `h2 ${method} ${path}`);
+      t.equal(fleet.seen.length, n + 1, `${method} ${path} reached Fleet`);
+      t.equal(fleet.seen[n]?.headers['x-forwarded-proto'], 'https', 'X-Forwarded-Proto https');
+    }
   });
 }
 
