@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEdgeInput, renderEdgeConfig, type Front } from '../src/edge/index.js';
+import { NGINX_SERVER_MARK } from '../src/edge/nginx.js';
 import { freePort } from './sso-stack.js';
 
 export const FRONT_BINARIES: Record<Front, string> = { nginx: '/usr/sbin/nginx', caddy: '/usr/bin/caddy', haproxy: '/usr/sbin/haproxy' };
@@ -37,12 +38,17 @@ export interface FrontOptions {
 /** The whole config file around the snippet: what the user already has (listen, temp paths, timeouts aside). */
 export function wrapConfig(front: Front, snippet: string, port: number, dir: string, tls?: { cert: string; key: string }): string {
   if (front === 'nginx') {
+    // the snippet's two parts where the user puts them: upstreams at http {} level, the rest in server {}
+    const at = snippet.indexOf(NGINX_SERVER_MARK);
+    const httpPart = snippet.slice(0, at);
+    const serverPart = snippet.slice(at);
     const listen = tls ? `    listen 127.0.0.1:${port} ssl http2;\n    ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n` : `    listen 127.0.0.1:${port};\n`;
     const user = process.getuid?.() === 0 ? 'user root;\n' : '';
     return `${user}daemon off;\nworker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log info;\nevents { worker_connections 256; }\nhttp {\n` +
+      httpPart.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n') + '\n' +
       `  access_log ${dir}/access.log;\n  client_body_temp_path ${dir}/tmp/body;\n  proxy_temp_path ${dir}/tmp/proxy;\n  fastcgi_temp_path ${dir}/tmp/fcgi;\n` +
       `  uwsgi_temp_path ${dir}/tmp/uwsgi;\n  scgi_temp_path ${dir}/tmp/scgi;\n  server {\n${listen}` +
-      snippet.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n') + '  }\n}\n';
+      serverPart.split('\n').map((l) => (l ? `    ${l}` : l)).join('\n') + '  }\n}\n';
   }
   if (front === 'caddy') {
     return `{\n\tadmin off\n\tauto_https ${tls ? 'disable_redirects' : 'off'}\n\tstorage file_system ${dir}/data\n}\n${tls ? 'https' : 'http'}://127.0.0.1:${port} {\n` +
