@@ -78,7 +78,7 @@ t.test('nginx: regex location for POSTs, the rest to Fleet, TLS to Fleet verifie
   t.match(out, /^location ~\* \^\/\*\(\?:fleet\/\+\)\?api\/\+/m);
   t.match(out, /if \(\$request_method != POST\) \{ return 418; \}/);
   t.match(out, /error_page 418 = @samlscope_fleet;/);
-  t.match(out, /upstream samlscope_edge_fleet \{\n {4}server fleet\.internal:8443;\n {4}keepalive 64;\n\}/, 'keep-alive upstreams at http {} level');
+  t.match(out, /upstream samlscope_edge_fleet \{\n {4}server fleet\.internal:8443;\n {4}keepalive 64;\n {4}keepalive_timeout 30s;\n\}/, 'keep-alive upstreams at http {} level');
   t.match(out, /upstream samlscope_edge_sso \{\n {4}server 127\.0\.0\.1:8081;/);
   t.ok(out.indexOf('upstream samlscope_edge_sso') < out.indexOf('# ---- part 2: inside your server {} block'), 'part 1 before part 2');
   t.match(out, /proxy_pass http:\/\/samlscope_edge_sso;/);

@@ -44,7 +44,7 @@ export function routedToSamlscope(method: string, decodedPath: string, prefix: s
 /** Every spelling Fleet routes, for the generated config's comment: route families and versions come from src/fleet/routes.ts. */
 export function routeSummary(prefix: string | undefined): string[] {
   const p = normalizePrefix(prefix);
-  return SSO_ROUTES.map((r) => `POST ${p}${r.path.replace('/api/v1/', `/api/{${r.versions.join(',')}}/`)}`);
+  return SSO_ROUTES.map((r) => `POST ${p}${r.path.replace('/api/v1/', r.versions.length > 1 ? `/api/{${r.versions.join(',')}}/` : `/api/${r.versions[0]}/`)}`);
 }
 
 export { FLEET_API_VERSIONS };

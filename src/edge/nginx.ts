@@ -28,7 +28,8 @@ export const NGINX_UPSTREAMS = { fleet: 'samlscope_edge_fleet', samlscope: 'saml
  * to an https Fleet, a TLS handshake) per agent request: measured 0.27 × the throughput of the same nginx with them.
  */
 export function nginxHttpPart(i: EdgeInput): string[] {
-  const block = (name: string, u: Upstream, n: number) => [`upstream ${name} {`, `    server ${hostPort(u)};`, `    keepalive ${n};`, '}'];
+  // idle connections closed by nginx first (30 s), before Fleet or samlscope (72 s) could close one nginx is about to reuse
+  const block = (name: string, u: Upstream, n: number) => [`upstream ${name} {`, `    server ${hostPort(u)};`, `    keepalive ${n};`, '    keepalive_timeout 30s;', '}'];
   return [...block(NGINX_UPSTREAMS.fleet, i.fleet, 64), ...block(NGINX_UPSTREAMS.samlscope, i.samlscope, 8)];
 }
 
