@@ -103,13 +103,15 @@ for (const front of FRONTS) {
     }
 
     t.test('every spelling of an SSO POST reaches samlscope, byte for byte', async (t) => {
-      for (const [name, path] of SSO_VARIANTS) {
+      // absolute-form ("POST http://host/path HTTP/1.1"), with the front's own authority so Caddy's site matches
+      for (const [name, path] of [...SSO_VARIANTS, ['absolute-form', `${f.url}/api/v1/fleet/sso/callback`] as [string, string]]) {
         const r = await route('POST', path);
         // a front may refuse a spelling outright (nginx: 400 for ".." above the root): then Fleet never sees it either
         if (r.to.startsWith('refused')) { t.ok(r.status >= 400, `${name}: ${path} refused by ${front} (${r.status})`); continue; }
         t.equal(r.to, 'samlscope', `${name}: ${path}`);
         t.ok(classify('POST', r.seen?.url ?? ''), `${name}: samlscope's classifier claims what arrived (${r.seen?.url})`);
         if (r.seen?.url !== path) t.comment(`${front} rewrote ${path} → ${r.seen?.url}`);
+        if (name !== 'absolute-form') t.equal(r.seen?.url, path, `${name}: the request-target byte for byte`);
       }
     });
 
