@@ -10,6 +10,10 @@ PACKAGES=(
   golang-github-beevik-etree-dev                      # test/xml-differential.test.ts: its XML tree (crewjam/saml parses with etree)
   golang-github-russellhaering-goxmldsig-dev          # ... XML-DSig verification as crewjam does it
   golang-github-mattermost-xml-roundtrip-validator-dev # ... the round-trip validator crewjam runs first
+  nginx            # test/edge-*.test.ts: the fronts edge-config writes for, run as children (test/edge-fronts.ts)
+  caddy            # test/edge-*.test.ts
+  haproxy          # test/edge-*.test.ts
+  systemd          # test/edge-deploy-doc.test.ts: systemd-analyze verify on docs/deploy.md's unit
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,16 +14,17 @@ if (!parsed.ok) throw new Error(parsed.problems.join('; '));
 export const ENTITY_ID = 'https://fleet.contoso.example/saml';
 export const config = { ...parsed.config, apps: parsed.config.apps.map((a, i) => (i === 0 ? { ...a, identifiers: [...a.identifiers, ENTITY_ID] } : a)) };
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
   });
 }
 
-export async function setup(t: Test, mode: 'observe' | 'enforce', extra: Pick<ProxyOptions, 'maskNameId' | 'redisUrl' | 'callbackBodyDeadlineMs' | 'analysisWorkers' | 'analysisPool' | 'loginTimeoutMs' | 'now'> = {}) {
+export async function setup(t: Test, mode: 'observe' | 'enforce', extra: Pick<ProxyOptions, 'maskNameId' | 'redisUrl' | 'callbackBodyDeadlineMs' | 'analysisWorkers' | 'analysisPool' | 'loginTimeoutMs' | 'now' | 'edge' | 'trustedProxies' | 'publicUrl'> = {}) {
   const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
+  // edge mode: users reach Fleet through the front proxy, so its URL is server_url
+  const publicUrl = extra.publicUrl ?? `http://127.0.0.1:${port}`;
   const sim = await startFleetSim({
     entityId: ENTITY_ID, serverUrl: publicUrl,
     users: [{ email: 'alice@contoso.example', ssoEnabled: true }, { email: 'dave@contoso.example', ssoEnabled: false }],

@@ -9,7 +9,7 @@ import { ENTRA_OPTIONS, readEntraOptions } from './entra-options.js';
 export const proxyCommand: CommandDef = {
   name: 'proxy',
   summary: 'stand in front of Fleet: pass everything through, explain every SSO attempt',
-  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--login-timeout SECONDS] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N] [--entra-tenant GUID --entra-client-id GUID (--entra-client-secret S | --entra-client-cert PEM) [--entra-app-id GUID] [--entra-authority-host URL] [--graph-url URL] [--entra-ca FILE]]',
+  usage: 'samlscope proxy --upstream URL --metadata FILE|URL --public-url URL [--listen 0.0.0.0:8080] [--tls-cert F --tls-key F] [--upstream-ca F | --upstream-insecure] [--entity-id fleet] [--url-prefix P] [--fleet-version X.Y.Z] [--mode observe|enforce] [--edge] [--allow-idp-initiated] [--admin-listen 127.0.0.1:9090] [--admin-token T] [--trusted-proxies CIDRs] [--log-saml] [--mask-nameid] [--quiet-agent-logs] [--redis-url URL] [--redis-prefix P] [--login-timeout SECONDS] [--shutdown-grace SECONDS] [--workers N] [--analysis-workers N] [--entra-tenant GUID --entra-client-id GUID (--entra-client-secret S | --entra-client-cert PEM) [--entra-app-id GUID] [--entra-authority-host URL] [--graph-url URL] [--entra-ca FILE]]',
   options: {
     upstream: { type: 'string', value: 'URL', description: 'Fleet\'s own address, e.g. https://127.0.0.1:8443 (required)' },
     listen: { type: 'string', value: 'HOST:PORT', description: 'where clients reach the proxy (Fleet\'s port)', default: '0.0.0.0:8080' },
@@ -23,6 +23,7 @@ export const proxyCommand: CommandDef = {
     'url-prefix': { type: 'string', value: 'PATH', description: 'Fleet\'s server.url_prefix' },
     'fleet-version': FLEET_VERSION_OPTION,
     mode: { type: 'string', value: 'observe|enforce', description: 'observe never changes a login; enforce blocks rejected callbacks and replays', default: 'observe' },
+    edge: { type: 'boolean', description: 'edge mode: your nginx / Caddy / HAProxy sends only the SSO routes here (samlscope edge-config); anything else is refused with EDGE_NOT_SSO_ROUTE and counted' },
     'allow-idp-initiated': { type: 'boolean', description: 'Fleet allows IdP-initiated login (enable_sso_idp_login)' },
     'admin-listen': { type: 'string', value: 'HOST:PORT', description: 'the admin listener (diagnostics UI, attempts API, /metrics, /healthz)', default: '127.0.0.1:9090' },
     'admin-token': { type: 'string', value: 'TOKEN', description: 'required when --admin-listen is not loopback (16+ characters; bearer header or the UI\'s login form); better given as SAMLSCOPE_ADMIN_TOKEN' },
@@ -76,6 +77,7 @@ export const proxyCommand: CommandDef = {
       fleetVersion: o.fleetVersion(),
       loginTimeoutMs: loginTimeoutS * 1000,
       mode: mode as ProxyOptions['mode'],
+      edge: o.bool('edge'),
       allowIdpInitiated: o.bool('allow-idp-initiated'),
       adminListen: adminListen ?? { host: '127.0.0.1', port: 9090 },
       adminToken: o.str('admin-token'),
@@ -111,7 +113,7 @@ export const proxyCommand: CommandDef = {
       throw e;
     }
     if (role) reportReady({ url: handle.url, adminUrl: handle.adminUrl, acsUrl: handle.acsUrl });
-    else io.stderr(`samlscope proxy (${opts.mode}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
+    else io.stderr(`samlscope proxy (${opts.mode}${opts.edge ? ', edge: SSO routes only' : ''}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
     await (role ? Promise.race([io.stopSignal, drainRequested()]) : io.stopSignal);
     if (role) {
       await handle.close({ graceMs: graceS * 1000 });

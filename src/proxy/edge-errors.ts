@@ -22,6 +22,7 @@ export const EDGE_ERRORS = {
   EDGE_STATE_UNAVAILABLE: { status: 403, title: 'Sign-in blocked: samlscope cannot reach its shared state to check this response' },
   EDGE_ANALYSIS_UNAVAILABLE: { status: 503, title: 'Sign-in blocked: samlscope could not check this response in time' },
   EDGE_INTERNAL: { status: 500, title: 'samlscope failed to handle the request' },
+  EDGE_NOT_SSO_ROUTE: { status: 421, title: 'This samlscope serves only Fleet\'s SSO routes: the front proxy sent it a request that belongs to Fleet' },
 } as const satisfies Record<string, EdgeEntry>;
 
 export type EdgeCode = keyof typeof EDGE_ERRORS;

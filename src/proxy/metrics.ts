@@ -14,6 +14,8 @@ export interface ProxyMetrics {
   passthrough(status: number, ms: number): void;
   /** Entra's sign-in log explained a login that never came back (SAML_ENTRA_SIGNIN_FAILED added later) */
   entraSignIn(aadsts: string): void;
+  /** edge mode: one request refused because it is not an SSO route (kind: agent traffic, a websocket or anything else) */
+  edgeRefused(kind: 'agent' | 'websocket' | 'other'): void;
   /** the Prometheus text exposition */
   text(): Promise<string>;
   contentType: string;
@@ -56,6 +58,10 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     passthrough: CLASSES.map((c) => responses.labels('passthrough', c)),
   };
   const passthroughTime = upstream.labels('passthrough');
+  const edgeRefused = new Counter({
+    name: 'samlscope_edge_refused_total', help: 'Edge mode: requests refused with EDGE_NOT_SSO_ROUTE because the front proxy sent samlscope something other than an SSO route, by kind (agent, websocket, other)',
+    labelNames: ['kind'] as const, registers: [registry],
+  });
   const md = o.metadata;
   new Gauge({
     name: 'samlscope_metadata_fetch_ok', help: '1 when the last IdP metadata load or refresh succeeded, 0 when it failed (the last good copy stays in use)',
@@ -115,6 +121,9 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     passthrough(status, ms) {
       children.passthrough[Math.floor(status / 100) - 1]?.inc();
       passthroughTime.observe(ms / 1000);
+    },
+    edgeRefused(kind) {
+      edgeRefused.labels(kind).inc();
     },
     text: () => registry.metrics(),
   };

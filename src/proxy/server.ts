@@ -9,6 +9,7 @@ import { parseMetadata } from '../saml/index.js';
 import { createAnalysisPool, type AnalysisPoolOptions } from './analysis-pool.js';
 import { parseTrustedProxies } from './client-ip.js';
 import { EdgeError } from './edge-errors.js';
+import { createEdgeRefuser } from './edge-mode.js';
 import { createUpstreamAgent, sendEdge, UPSTREAM_TIMEOUTS } from './forward.js';
 import { openMetadataSource, type MetadataInput, type MetadataSource } from './metadata-source.js';
 import { createPassthrough } from './passthrough.js';
@@ -64,6 +65,8 @@ export interface ProxyOptions {
   adminToken?: string;
   /** Prometheus /metrics on the admin listener (default on) */
   metrics?: boolean;
+  /** edge mode: the front proxy sends only SSO routes here; anything else is refused (EDGE_NOT_SSO_ROUTE) and counted, not passed on */
+  edge?: boolean;
   /** CIDRs whose X-Forwarded-For / True-Client-IP are believed */
   trustedProxies?: string[];
   logger?: Logger;
@@ -198,6 +201,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   // the hot path: requests that are not SSO requests never enter Fastify (see bench/README.md, "Where the time goes")
   const pass = createPassthrough({ upstream, agent, trusted, scheme, tls: { ca: o.upstreamCa, insecure: o.upstreamInsecure }, nextId, logger: log, quietAgentLogs: o.quietAgentLogs,
     onDone: metrics ? (r) => metrics.passthrough(r.status, r.ms) : undefined });
+  const refuse = o.edge ? createEdgeRefuser({ nextId, logger: log, onRefused: metrics ? (k) => metrics.edgeRefused(k) : undefined }) : null;
 
   // the header phase only (slowloris); Node checks it every connectionsCheckingInterval, so a trickler is dropped within both
   const headersTimeout = o.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
@@ -211,6 +215,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       const opts = fastifyOpts as { https?: https.ServerOptions; http?: http.ServerOptions; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
       const route = (req: http.IncomingMessage, res: http.ServerResponse) => {
         if (classify(req.method, req.url ?? '/')) fastifyHandler(req, res);
+        else if (refuse) refuse.handle(req, res);
         else pass.handle(req, res);
       };
       const s = opts.https ? https.createServer(opts.https, route) : http.createServer(opts.http ?? {}, route);
@@ -218,7 +223,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
       s.requestTimeout = opts.requestTimeout ?? 0;
       s.setTimeout(opts.connectionTimeout ?? 0);
       if (opts.maxRequestsPerSocket) s.maxRequestsPerSocket = opts.maxRequestsPerSocket;
-      s.on('upgrade', pass.upgrade);
+      s.on('upgrade', refuse ? refuse.upgrade : pass.upgrade);
       return s;
     },
     logController: new LogController({ disableRequestLogging: o.quietAgentLogs ? (req: { url?: string }) => isAgentPath(req.url ?? '') : false }),
@@ -303,7 +308,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   }) : null;
   entraRef.current = entra;
   const acsUrl = acsUrlFor({ serverUrl: sso.publicUrl, urlPrefix, fleetVersion: sso.fleetVersion }, 'sso');
-  log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
+  log?.info({ event: 'proxy.started', url, adminUrl: admin?.url ?? null, upstream: upstream.origin, mode, edge: o.edge ?? false, acsUrl, entityId: o.entityId ?? 'fleet', callbackBodyLimit: SSO_LIMITS.callbackBodyBytes }, 'samlscope proxy listening');
 
   let closed = false;
   return {
