@@ -12,6 +12,7 @@
 import { createHash, createPublicKey, randomBytes, randomUUID, verify, X509Certificate, constants } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { type AppConfig, type IdpConfig, type UserConfig } from './config.js';
+import type { GraphSignIn } from '../entra/reads.js';
 
 export type GraphPermission = 'Application.Read.All' | 'Directory.Read.All' | 'AuditLog.Read.All' | 'User.Read.All' | 'GroupMember.Read.All';
 
@@ -25,22 +26,13 @@ export interface MockGraphClient {
   permissions: GraphPermission[];
 }
 
-export interface MockSignIn {
-  id: string;
-  createdDateTime: string;
-  userPrincipalName: string;
-  userDisplayName: string | null;
-  userId: string;
-  appId: string;
-  appDisplayName: string;
-  ipAddress: string;
+/** A Graph v1.0 signIn as the mock keeps it: the fields samlscope reads (GraphSignIn) and the ones Graph adds. */
+export interface MockSignIn extends GraphSignIn {
   clientAppUsed: string;
-  correlationId: string;
   conditionalAccessStatus: string;
   isInteractive: boolean;
   resourceDisplayName: string;
   resourceId: string;
-  status: { errorCode: number; failureReason: string | null; additionalDetails: string | null };
 }
 
 export interface MockGraphOptions {
