@@ -60,7 +60,10 @@
 //   between and after the '=' padding), no other whitespace, nothing after the padding, trailing bits not checked (not
 //   Strict). An empty string decodes to zero bytes without error.
 
-export const MAX_SSO_CALLBACK_BYTES = 256 * 1024;
+import { SSO_CALLBACK_BODY_BYTES } from './rules.js';
+
+/** Fleet's SSO callback body cap (MaxSSOCallbackSize; the fact lives in rules.ts) */
+export const MAX_SSO_CALLBACK_BYTES = SSO_CALLBACK_BODY_BYTES;
 /** net/http parsePostForm's limit when the body is not an http.MaxBytesReader (unreachable under Fleet's cap) */
 export const GO_MAX_FORM_SIZE = 10 << 20;
 /** net/url's default parameter limit (Go ≥ 1.24.12 / 1.25.6, GODEBUG urlmaxqueryparams) */
