@@ -184,3 +184,10 @@ t.test('renderEdge: each code once, and a link back to Fleet\'s login under url_
   const json = JSON.parse(renderEdge('EDGE_SSO_REJECTED', 'req-1', 'application/json', { findings: ['A', 'A', 'B'] }).body) as { error: { findings: string[] } };
   t.same(json.error.findings, ['A', 'B']);
 });
+
+t.test('explainOutcome: Fleet signing in a request samlscope predicted it refuses before SAML is a finding', async (t) => {
+  const { explainOutcome } = await import('../src/proxy/fleet-outcome.js');
+  const ev = { nameId: 'a@b.c', entityId: 'fleet', acsUrl: 'https://f/api/v1/fleet/sso/callback', sessionKnown: true, idpInitiated: false, allowIdpInitiated: false };
+  t.same(explainOutcome('bad_request', 'success', ev).map((f) => f.code), ['SAML_FLEET_OUTCOME_UNEXPECTED']);
+  t.same(explainOutcome('bad_request', 'bad_request', ev).map((f) => f.code), [], 'predicted and seen: nothing to explain');
+});

@@ -63,7 +63,7 @@ export function explainOutcome(predicted: PredictedOutcome, actual: ActualOutcom
       break;
   }
   const fleetAccepted = actual === 'success' || actual === 'account_invalid' || actual === 'account_disabled';
-  if (predicted === 'error' && fleetAccepted) {
+  if ((predicted === 'error' || predicted === 'bad_request') && fleetAccepted) {
     out.push(finding('SAML_FLEET_OUTCOME_UNEXPECTED', `Fleet accepted the SAML response (answer: ${actual}) although samlscope rejected it.`, { actual }));
   }
   return out;
