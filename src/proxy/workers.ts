@@ -9,7 +9,7 @@ export interface WorkerRole { index: number; admin: boolean }
 export interface WorkerReady { url: string; adminUrl: string | null; acsUrl: string }
 
 // metrics: the admin worker sends `metrics.scrape`; the primary sends `metrics.collect` to every listening worker, sums the `metrics.part`s and answers `metrics.result`
-type ToWorker = { samlscope: 'role'; role: WorkerRole } | { samlscope: 'drain' } | { samlscope: 'metrics.collect'; id: number } | { samlscope: 'metrics.result'; id: number; text: string };
+type ToWorker = { samlscope: 'role'; role: WorkerRole } | { samlscope: 'drain' } | { samlscope: 'metrics.collect'; id: number } | { samlscope: 'metrics.result'; id: number; text: string | null; error?: string };
 type FromWorker = { samlscope: 'hello' } | { samlscope: 'ready'; ready: WorkerReady } | { samlscope: 'failed'; message: string }
   | { samlscope: 'metrics.scrape'; id: number } | { samlscope: 'metrics.part'; id: number; metrics: WorkerMetrics | null };
 
@@ -69,8 +69,13 @@ export function startCluster(o: ClusterOptions): ClusterHandle {
   });
   const scrape = async (from: Worker, id: number) => {
     const targets = [...listening];
-    const answers = await gatherWorkerMetrics(targets.map((t) => () => askWorker(t)));
-    send(from, { samlscope: 'metrics.result', id, text: await aggregateWorkerMetrics(answers, targets.length) });
+    try {
+      const answers = await gatherWorkerMetrics(targets.map((t) => () => askWorker(t)));
+      send(from, { samlscope: 'metrics.result', id, text: await aggregateWorkerMetrics(answers, targets.length) });
+    } catch (e) {
+      // should aggregating throw (a bug), that one scrape fails with a 500 and the primary lives on
+      send(from, { samlscope: 'metrics.result', id, text: null, error: (e as Error).message });
+    }
   };
 
   const fork = (index: number) => {
@@ -161,7 +166,8 @@ export function scrapeClusterMetrics(): Promise<string> {
       if (m?.samlscope !== 'metrics.result' || m.id !== id) return;
       clearTimeout(timer);
       process.off('message', on);
-      resolve(m.text);
+      if (m.text === null) reject(new Error(`aggregating the workers' metrics failed: ${m.error ?? 'unknown'}`));
+      else resolve(m.text);
     };
     // the primary answers within WORKER_METRICS_TIMEOUT_MS; more than that means it is gone or stuck
     const timer = setTimeout(() => { process.off('message', on); reject(new Error('the primary did not answer the metrics scrape')); }, WORKER_METRICS_TIMEOUT_MS + 3_000);
