@@ -98,11 +98,10 @@ t.test('--workers 2: one port, both workers serve, a killed worker is replaced, 
   const health = await request(p.adminUrl + '/healthz');
   t.equal(health.statusCode, 200, 'admin listener answers');
   await health.body.text();
-  // pass-through metrics (onDone → counter + histogram) count worker 1's own requests: /metrics is per worker
+  // /metrics (served by worker 1) sums both workers' pass-through requests (the dedicated test below adds SSO and a stuck worker)
   const metrics = await (await request(p.adminUrl + '/metrics')).body.text();
-  const byWorker1 = served.filter((l) => l.worker === 1).length;
-  t.match(metrics, new RegExp(`samlscope_http_responses_total\\{route="passthrough",class="2xx"\\} ${byWorker1}\\n`), 'pass-through status classes: worker 1\'s requests');
-  t.match(metrics, new RegExp(`samlscope_upstream_seconds_count\\{route="passthrough"\\} ${byWorker1}\\n`), 'pass-through latency histogram: worker 1\'s requests');
+  t.match(metrics, /samlscope_http_responses_total\{route="passthrough",class="2xx"\} 200\n/, 'pass-through status classes: both workers\' requests');
+  t.match(metrics, /samlscope_upstream_seconds_count\{route="passthrough"\} 200\n/, 'pass-through latency histogram: both workers\' requests');
   const started = p.lines.filter((l) => l.event === 'proxy.started');
   t.same(started.map((l) => [l.worker, l.adminUrl === null]).sort(), [[1, false], [2, true]], 'admin in worker 1, none in worker 2');
 
@@ -116,6 +115,80 @@ t.test('--workers 2: one port, both workers serve, a killed worker is replaced, 
   p.child.kill('SIGTERM');
   t.equal(await p.exited, 0, 'SIGTERM: the primary exits 0 once its workers drained');
   t.equal(p.lines.filter((l) => l.event === 'proxy.drained').length, 2, 'both live workers drained');
+});
+
+/** The value of one sample in a Prometheus text exposition (null: absent). */
+function sample(text: string, series: string): number | null {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? null : Number(line.slice(series.length + 1));
+}
+
+t.test('--workers 2: /metrics sums every worker (pass-through and SSO), and a worker that does not answer in time is left out', async (t) => {
+  const upstream = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('{"queries":{}}')); });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => { upstream.closeAllConnections(); upstream.close(() => r()); }));
+  const p = await cli(t, ['--upstream', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, '--metadata', metadataFile(), '--public-url', 'https://fleet.example.test', '--workers', '2']);
+
+  // before any traffic: both workers answer, nothing counted yet
+  const empty = await (await request(p.adminUrl + '/metrics')).body.text();
+  t.equal(sample(empty, 'samlscope_workers'), 2, 'two live workers');
+  t.equal(sample(empty, 'samlscope_workers_answered'), 2, 'both answered');
+
+  // 120 pass-through requests and 40 SSO callbacks (a SAMLResponse that is not SAML: judged, then passed on in observe mode) on 8 connections each
+  const PASS = 120;
+  const SSO = 40;
+  const pool = new Pool(p.url, { connections: 8 });
+  t.teardown(() => pool.destroy());
+  const pass = Promise.all(Array.from({ length: PASS }, (_, i) =>
+    pool.request({ path: `/api/v1/fleet/hosts?i=${i}`, method: 'GET' }).then(async (r) => { await r.body.text(); return r.statusCode; })));
+  const sso = Promise.all(Array.from({ length: SSO }, () =>
+    pool.request({ path: '/api/v1/fleet/sso/callback', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'SAMLResponse=bm90IHNhbWw%3D' })
+      .then(async (r) => { await r.body.text(); return r.statusCode; })));
+  const [passStatuses, ssoStatuses] = await Promise.all([pass, sso]);
+  t.same([...new Set(passStatuses)], [200], 'pass-through answered 200');
+  await pool.close();
+
+  // the per-worker signal: each worker's own log lines (slot in `worker`)
+  await until('all request log lines', () => p.lines.filter((l) => l.msg === 'request completed' && (l.req as { url?: string })?.url?.startsWith('/api/v1/fleet/hosts')).length >= PASS
+    && p.lines.filter((l) => l.event === 'sso.attempt').length >= SSO);
+  const passBy = (w: number) => p.lines.filter((l) => l.msg === 'request completed' && l.worker === w && (l.req as { url?: string })?.url?.startsWith('/api/v1/fleet/hosts')).length;
+  const ssoBy = (w: number) => p.lines.filter((l) => l.event === 'sso.attempt' && l.worker === w).length;
+  t.ok(passBy(1) > 0 && passBy(2) > 0, `both workers served pass-through requests (${passBy(1)} + ${passBy(2)})`);
+  t.ok(ssoBy(1) > 0 && ssoBy(2) > 0, `both workers judged SSO callbacks (${ssoBy(1)} + ${ssoBy(2)})`);
+
+  const all = await (await request(p.adminUrl + '/metrics')).body.text();
+  t.equal(sample(all, 'samlscope_workers_answered'), 2, 'both workers answered the scrape');
+  t.equal(sample(all, 'samlscope_http_responses_total{route="passthrough",class="2xx"}'), PASS, 'pass-through status classes: the sum over both workers');
+  t.equal(sample(all, 'samlscope_upstream_seconds_count{route="passthrough"}'), PASS, 'pass-through histogram count: both workers');
+  t.equal(sample(all, 'samlscope_upstream_seconds_bucket{le="+Inf",route="passthrough"}'), PASS, 'histogram buckets merged');
+  const ssoCounted = ['1xx', '2xx', '3xx', '4xx', '5xx'].reduce((n, c) => n + (sample(all, `samlscope_http_responses_total{route="sso",class="${c}"}`) ?? 0), 0);
+  t.equal(ssoCounted, SSO, 'SSO responses: the sum over both workers');
+  t.equal(ssoCounted, ssoStatuses.length, 'as many as were answered');
+  t.equal(sample(all, 'samlscope_sso_analysis_seconds_count'), SSO, 'every judged callback is in the analysis histogram');
+  t.equal(sample(all, 'samlscope_metadata_fetch_ok{source="file"}'), 1, 'a gauge is not summed (min over the workers)');
+  t.equal(all.match(/^samlscope_metadata_fetch_ok\{/gm)?.length, 1, 'one series per gauge label set');
+
+  // a worker that does not answer (stopped) is left out after the timeout; the answered gauge says so
+  process.kill(p.pids[1], 'SIGSTOP');
+  t.teardown(() => { try { process.kill(p.pids[1], 'SIGCONT'); } catch { /* gone */ } });
+  const began = Date.now();
+  const res = await request(p.adminUrl + '/metrics');
+  const partial = await res.body.text();
+  const took = Date.now() - began;
+  process.kill(p.pids[1], 'SIGCONT');
+  t.equal(res.statusCode, 200, 'answered (before worker 1 gives up on the primary at 5 s)');
+  t.ok(took >= 1_900, `the scrape waited for the 2 s timeout (${took} ms)`);
+  t.equal(sample(partial, 'samlscope_workers'), 2, 'still two live workers');
+  t.equal(sample(partial, 'samlscope_workers_answered'), 1, 'one answered');
+  t.equal(sample(partial, 'samlscope_http_responses_total{route="passthrough",class="2xx"}'), passBy(1), 'only worker 1\'s requests');
+
+  // it answers again once it runs
+  const back = await (await request(p.adminUrl + '/metrics')).body.text();
+  t.equal(sample(back, 'samlscope_workers_answered'), 2, 'both answer again');
+  t.equal(sample(back, 'samlscope_http_responses_total{route="passthrough",class="2xx"}'), PASS, 'and the sum is whole again');
+
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0, 'SIGTERM: exit 0');
 });
 
 t.test('--workers 2 in enforce mode without --redis-url is refused', async (t) => {

@@ -1,6 +1,6 @@
 // `samlscope proxy`: stands in front of Fleet until stopped; every option checked first, all problems reported together.
 import pino from 'pino';
-import { drainRequested, isClusterWorker, reportFailed, reportReady, startCluster, workerRole } from '../proxy/workers.js';
+import { answerMetricsRequests, drainRequested, isClusterWorker, reportFailed, reportReady, scrapeClusterMetrics, startCluster, workerRole } from '../proxy/workers.js';
 import { SSO_SESSION_VALIDITY_SECONDS } from '../fleet/index.js';
 import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
@@ -107,11 +107,13 @@ export const proxyCommand: CommandDef = {
     const log = role ? logger.child({ worker: role.index }) : logger;
     let handle: Awaited<ReturnType<typeof startProxy>>;
     try {
-      handle = await startProxy({ ...opts, logger: log, ...(role && !role.admin ? { adminListen: false as const } : {}) });
+      // every worker keeps metrics; worker 1's /metrics is the sum over all of them (asked for only when scraped)
+      handle = await startProxy({ ...opts, logger: log, ...(role ? { clusterMetrics: { scrape: scrapeClusterMetrics } } : {}), ...(role && !role.admin ? { adminListen: false as const } : {}) });
     } catch (e) {
       if (role) reportFailed((e as Error).message);
       throw e;
     }
+    if (role && handle.metrics) answerMetricsRequests(handle.metrics.json);
     if (role) reportReady({ url: handle.url, adminUrl: handle.adminUrl, acsUrl: handle.acsUrl });
     else io.stderr(`samlscope proxy (${opts.mode}${opts.edge ? ', edge: SSO routes only' : ''}) on ${handle.url} → ${opts.upstream}; admin ${handle.adminUrl ?? 'off'}; ACS ${handle.acsUrl}\n`);
     await (role ? Promise.race([io.stopSignal, drainRequested()]) : io.stopSignal);

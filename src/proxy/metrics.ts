@@ -1,5 +1,5 @@
 // Prometheus metrics of one proxy instance (its own prom-client Registry): SSO attempts, analysis and upstream time, status classes, metadata and cert expiry.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Attempt } from './attempt.js';
 import type { MetadataSource } from './metadata-source.js';
 import type { ProxyStore } from './store.js';
@@ -16,15 +16,18 @@ export interface ProxyMetrics {
   entraSignIn(aadsts: string): void;
   /** edge mode: one request refused because it is not an SSO route (kind: agent traffic, a websocket or anything else) */
   edgeRefused(kind: 'agent' | 'websocket' | 'other'): void;
-  /** the Prometheus text exposition */
+  /** the Prometheus text exposition (with --workers N, the admin worker's is the sum over the workers: cluster-metrics.ts) */
   text(): Promise<string>;
+  /** this process's metrics as prom-client JSON, what the primary aggregates with --workers N (each metric names its aggregator) */
+  json(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
   contentType: string;
 }
 
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 const DAY_MS = 86_400_000;
 
-/** Metrics for one proxy; the metadata gauges are read when scraped, nothing runs in between. */
+/** Metrics for one proxy; the metadata gauges are read when scraped, nothing runs in between.
+ *  Counters and histograms are summed across workers (prom-client's default); each gauge says how (`aggregator`). */
 export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; store?: ProxyStore }): ProxyMetrics {
   const registry = new Registry();
   const now = o.now ?? (() => new Date());
@@ -65,22 +68,24 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
   const md = o.metadata;
   new Gauge({
     name: 'samlscope_metadata_fetch_ok', help: '1 when the last IdP metadata load or refresh succeeded, 0 when it failed (the last good copy stays in use)',
-    labelNames: ['source'] as const, registers: [registry],
+    // across workers: 0 when any worker's last load failed
+    labelNames: ['source'] as const, registers: [registry], aggregator: 'min',
     collect() { const s = md.status(); this.reset(); this.labels(s.source).set(s.lastError === null ? 1 : 0); },
   });
   new Gauge({
     name: 'samlscope_metadata_last_fetch_timestamp_seconds', help: 'When the IdP metadata was last fetched (url sources) or loaded',
-    registers: [registry],
+    registers: [registry], aggregator: 'max',
     collect() { const s = md.status(); this.set(Date.parse(s.lastFetchAt ?? s.loadedAt) / 1000); },
   });
   new Gauge({
-    name: 'samlscope_metadata_refreshes_total', help: 'Successful IdP metadata refreshes since start',
-    registers: [registry],
+    name: 'samlscope_metadata_refreshes_total', help: 'Successful IdP metadata refreshes since start (across workers: the most any one worker made; each refreshes on its own timer)',
+    registers: [registry], aggregator: 'max',
     collect() { this.set(md.status().refreshes); },
   });
   new Gauge({
     name: 'samlscope_idp_cert_expiry_days', help: 'Days until each IdP signing certificate in the metadata expires (negative: expired)',
-    labelNames: ['thumbprint', 'use'] as const, registers: [registry],
+    // every worker reads the same metadata: one worker's value per certificate
+    labelNames: ['thumbprint', 'use'] as const, registers: [registry], aggregator: 'first',
     collect() {
       this.reset();
       const t = now().getTime();
@@ -91,7 +96,8 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
   if (store) {
     new Gauge({
       name: 'samlscope_state_degraded', help: '1 while the shared state (Redis) does not answer: SSO callbacks are judged without it and enforce mode blocks them',
-      labelNames: ['backend'] as const, registers: [registry],
+      // across workers: 1 when any worker cannot reach Redis
+      labelNames: ['backend'] as const, registers: [registry], aggregator: 'max',
       async collect() { const h = await store.health(); this.reset(); this.labels(h.backend).set(h.status === 'ok' ? 0 : 1); },
     });
   }
@@ -126,5 +132,6 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
       edgeRefused.labels(kind).inc();
     },
     text: () => registry.metrics(),
+    json: () => registry.getMetricsAsJSON(),
   };
 }

@@ -21,7 +21,7 @@ import { MemoryStore, type ProxyStore } from './store.js';
 import { openRedisStore } from './store-redis.js';
 import { prepareShutdown } from './shutdown.js';
 import { startAdmin } from './admin.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { adminAccessProblem } from './ui/access.js';
 import { sanitizedSettings } from './ui/settings.js';
 import { startProxyEntra, type ProxyEntraOptions } from './entra-wiring.js';
@@ -65,6 +65,9 @@ export interface ProxyOptions {
   adminToken?: string;
   /** Prometheus /metrics on the admin listener (default on) */
   metrics?: boolean;
+  /** --workers N: this process is one worker of several. Its metrics are kept even without an admin listener (the primary reads them
+   *  through `ProxyHandle.metrics` when /metrics is scraped), and its admin listener, if any, serves `scrape()`: the sum over the workers */
+  clusterMetrics?: { scrape(): Promise<string> };
   /** edge mode: the front proxy sends only SSO routes here; anything else is refused (EDGE_NOT_SSO_ROUTE) and counted, not passed on */
   edge?: boolean;
   /** CIDRs whose X-Forwarded-For / True-Client-IP are believed */
@@ -124,6 +127,8 @@ export interface ProxyHandle {
   store: ProxyStore;
   metadata: MetadataSource;
   timeouts: ProxyTimeouts;
+  /** this process's own metrics (null when off); with --workers N the primary collects them through here */
+  metrics: ProxyMetrics | null;
   /** looks for logins without a callback now (the proxy also does so on a timer) and returns how many it recorded */
   sweepUnanswered(): Promise<number>;
   /** graceMs > 0: stop accepting, let in-flight requests finish (up to graceMs), close websockets with 1001, then close */
@@ -192,7 +197,9 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     url: o.redisUrl, prefix: o.redisPrefix,
     onStateChange: (h) => (h.status === 'ok' ? log?.info({ event: 'store.ok', backend: h.backend }, 'shared state reachable') : log?.warn({ event: 'store.degraded', backend: h.backend, reason: h.reason }, 'shared state unreachable: SSO callbacks are judged without it (enforce mode blocks them)')),
   }) : new MemoryStore());
-  const metrics = o.metrics === false || o.adminListen === false ? undefined : createMetrics({ metadata, now: o.now, store });
+  const own = o.metrics === false || (o.adminListen === false && !o.clusterMetrics) ? undefined : createMetrics({ metadata, now: o.now, store });
+  // with workers the per-request path is the same; only a scrape of /metrics asks the other workers
+  const metrics = own && o.clusterMetrics ? { ...own, text: o.clusterMetrics.scrape } : own;
   const agent = createUpstreamAgent({ ca: o.upstreamCa, insecure: o.upstreamInsecure });
   const classify = makeSsoClassifier(urlPrefix);
   const bootId = randomBytes(3).toString('hex');
@@ -317,6 +324,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
     acsUrl,
     store,
     metadata,
+    metrics: own ?? null,
     sweepUnanswered: () => sweep.run(),
     timeouts: {
       serverRequestMs: server.requestTimeout,

@@ -1,5 +1,6 @@
 // `proxy --workers N`: node:cluster on one port; the primary forks, assigns roles, replaces crashed workers and drains them all on stop.
 import cluster, { type Worker } from 'node:cluster';
+import { aggregateWorkerMetrics, gatherWorkerMetrics, WORKER_METRICS_TIMEOUT_MS, type WorkerMetrics } from './cluster-metrics.js';
 
 /** What the primary tells a worker: its slot (1..N, kept by a replacement) and whether it runs the admin listener. */
 export interface WorkerRole { index: number; admin: boolean }
@@ -7,8 +8,10 @@ export interface WorkerRole { index: number; admin: boolean }
 /** What a worker reports once its proxy listens. */
 export interface WorkerReady { url: string; adminUrl: string | null; acsUrl: string }
 
-type ToWorker = { samlscope: 'role'; role: WorkerRole } | { samlscope: 'drain' };
-type FromWorker = { samlscope: 'hello' } | { samlscope: 'ready'; ready: WorkerReady } | { samlscope: 'failed'; message: string };
+// metrics: the admin worker sends `metrics.scrape`; the primary sends `metrics.collect` to every listening worker, sums the `metrics.part`s and answers `metrics.result`
+type ToWorker = { samlscope: 'role'; role: WorkerRole } | { samlscope: 'drain' } | { samlscope: 'metrics.collect'; id: number } | { samlscope: 'metrics.result'; id: number; text: string | null; error?: string };
+type FromWorker = { samlscope: 'hello' } | { samlscope: 'ready'; ready: WorkerReady } | { samlscope: 'failed'; message: string }
+  | { samlscope: 'metrics.scrape'; id: number } | { samlscope: 'metrics.part'; id: number; metrics: WorkerMetrics | null };
 
 export type ClusterEvent =
   | { event: 'worker.ready'; index: number; pid: number }
@@ -54,6 +57,26 @@ export function startCluster(o: ClusterOptions): ClusterHandle {
   ready.catch(() => undefined);
   const exits: Promise<number | null>[] = [];
   const pids = () => [...slots.values()].map((w) => w.process.pid as number);
+  // metrics are collected only when scraped: from the workers that listen, each given WORKER_METRICS_TIMEOUT_MS
+  const listening = new Set<Worker>();
+  const parts = new Map<number, (m: WorkerMetrics | null) => void>();
+  let partSeq = 0;
+  const askWorker = (w: Worker) => new Promise<WorkerMetrics | null>((resolve) => {
+    const id = ++partSeq;
+    const timer = setTimeout(() => { parts.delete(id); resolve(null); }, WORKER_METRICS_TIMEOUT_MS);
+    parts.set(id, (m) => { clearTimeout(timer); parts.delete(id); resolve(m); });
+    send(w, { samlscope: 'metrics.collect', id });
+  });
+  const scrape = async (from: Worker, id: number) => {
+    const targets = [...listening];
+    try {
+      const answers = await gatherWorkerMetrics(targets.map((t) => () => askWorker(t)));
+      send(from, { samlscope: 'metrics.result', id, text: await aggregateWorkerMetrics(answers, targets.length) });
+    } catch (e) {
+      // should aggregating throw (a bug), that one scrape fails with a 500 and the primary lives on
+      send(from, { samlscope: 'metrics.result', id, text: null, error: (e as Error).message });
+    }
+  };
 
   const fork = (index: number) => {
     const w = cluster.fork();
@@ -62,8 +85,11 @@ export function startCluster(o: ClusterOptions): ClusterHandle {
     w.on('message', (m: FromWorker) => {
       if (m?.samlscope === 'hello') send(w, { samlscope: 'role', role: { index, admin: index === 1 } });
       else if (m?.samlscope === 'failed' && !everReady.has(index)) settle?.reject(new Error(`worker ${index}: ${m.message}`));
+      else if (m?.samlscope === 'metrics.part') parts.get(m.id)?.(m.metrics);
+      else if (m?.samlscope === 'metrics.scrape') void scrape(w, m.id);
       else if (m?.samlscope === 'ready') {
         everReady.add(index);
+        listening.add(w);
         if (index === 1) first = m.ready;
         o.onEvent?.({ event: 'worker.ready', index, pid: w.process.pid as number });
         if (first && everReady.size === o.workers) settle?.resolve({ ...first, pids: pids() });
@@ -71,6 +97,7 @@ export function startCluster(o: ClusterOptions): ClusterHandle {
     });
     w.once('exit', (code, signal) => {
       if (slots.get(index) === w) slots.delete(index);
+      listening.delete(w);
       const replacing = !stopping && everReady.has(index);
       o.onEvent?.({ event: 'worker.exited', index, pid: w.process.pid as number, code, signal: signal ?? null, replacing });
       if (!stopping && !everReady.has(index)) { settle?.reject(new Error(`worker ${index} exited before it listened (code ${code}, signal ${signal})`)); return; }
@@ -119,5 +146,32 @@ export function drainRequested(): Promise<void> {
   return new Promise((resolve) => {
     process.on('message', (m: ToWorker) => { if (m?.samlscope === 'drain') resolve(); });
     process.once('disconnect', () => resolve());
+  });
+}
+
+/** In a worker: answer the primary's requests for this worker's metrics (made only when /metrics is scraped). */
+export function answerMetricsRequests(json: () => Promise<WorkerMetrics>): void {
+  process.on('message', (m: ToWorker) => {
+    if (m?.samlscope !== 'metrics.collect') return;
+    json().then((metrics) => send(null, { samlscope: 'metrics.part', id: m.id, metrics }), () => send(null, { samlscope: 'metrics.part', id: m.id, metrics: null }));
+  });
+}
+
+let scrapeSeq = 0;
+/** In the admin worker: the Prometheus text summed over all live workers (the primary collects and aggregates). */
+export function scrapeClusterMetrics(): Promise<string> {
+  const id = ++scrapeSeq;
+  return new Promise((resolve, reject) => {
+    const on = (m: ToWorker) => {
+      if (m?.samlscope !== 'metrics.result' || m.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', on);
+      if (m.text === null) reject(new Error(`aggregating the workers' metrics failed: ${m.error ?? 'unknown'}`));
+      else resolve(m.text);
+    };
+    // the primary answers within WORKER_METRICS_TIMEOUT_MS; more than that means it is gone or stuck
+    const timer = setTimeout(() => { process.off('message', on); reject(new Error('the primary did not answer the metrics scrape')); }, WORKER_METRICS_TIMEOUT_MS + 3_000);
+    process.on('message', on);
+    send(null, { samlscope: 'metrics.scrape', id });
   });
 }
