@@ -2,9 +2,9 @@
 import { parseCommandArgs, helpText, UsageError, type CommandDef, type CommandIo } from './commands/options.js';
 import { COMMANDS } from './commands/index.js';
 
-function topHelp(): string {
+async function topHelp(): Promise<string> {
   const lines = ['samlscope: see into, test and trust Fleet\'s SAML SSO with Microsoft Entra ID', '', 'commands:'];
-  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
+  for (const c of await Promise.all(COMMANDS.map((e) => e.load()))) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
   lines.push('', 'samlscope <command> --help for its options; every option also reads SAMLSCOPE_<OPTION>.');
   return lines.join('\n') + '\n';
 }
@@ -18,14 +18,15 @@ async function readStdin(): Promise<Buffer> {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(topHelp());
+    process.stdout.write(await topHelp());
     return name ? 0 : 2;
   }
-  const def: CommandDef | undefined = COMMANDS.find((c) => c.name === name);
-  if (!def) {
-    process.stderr.write(`samlscope: unknown command "${name}"\n\n${topHelp()}`);
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`samlscope: unknown command "${name}"\n\n${await topHelp()}`);
     return 2;
   }
+  const def: CommandDef = await entry.load();
   const stopSignal = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

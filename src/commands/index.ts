@@ -1,14 +1,21 @@
-// The registry of samlscope commands, in the order --help lists them (DESIGN.md's order).
+// The registry of samlscope commands, in the order --help lists them (DESIGN.md's order); each is loaded only when run.
 import type { CommandDef } from './options.js';
-import { demoCommand } from './demo.js';
-import { proxyCommand } from './proxy.js';
-import { edgeConfigCommand } from './edge-config.js';
-import { idpCommand } from './idp.js';
-import { checkCommand } from './check.js';
-import { decodeCommand } from './decode.js';
-import { loginCommand } from './login.js';
-import { fleetSimCommand } from './fleet-sim.js';
-import { preflightCommand } from './preflight.js';
-import { explainCommand } from './explain.js';
 
-export const COMMANDS: CommandDef[] = [demoCommand, proxyCommand, edgeConfigCommand, idpCommand, checkCommand, preflightCommand, decodeCommand, explainCommand, loginCommand, fleetSimCommand];
+export interface CommandEntry {
+  name: string;
+  /** imports the command's module: `check` or `explain` never load the proxy, Graph or browser-facing code */
+  load(): Promise<CommandDef>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'proxy', load: async () => (await import('./proxy.js')).proxyCommand },
+  { name: 'edge-config', load: async () => (await import('./edge-config.js')).edgeConfigCommand },
+  { name: 'idp', load: async () => (await import('./idp.js')).idpCommand },
+  { name: 'check', load: async () => (await import('./check.js')).checkCommand },
+  { name: 'preflight', load: async () => (await import('./preflight.js')).preflightCommand },
+  { name: 'decode', load: async () => (await import('./decode.js')).decodeCommand },
+  { name: 'explain', load: async () => (await import('./explain.js')).explainCommand },
+  { name: 'login', load: async () => (await import('./login.js')).loginCommand },
+  { name: 'fleet-sim', load: async () => (await import('./fleet-sim.js')).fleetSimCommand },
+];
