@@ -77,4 +77,13 @@ t.test('two instances through Sentinel, across a failover', async (t) => {
     const [x, y] = await Promise.all([a.claimUnanswered(new Date()), b.claimUnanswered(new Date())]);
     t.same([...x, ...y].map((r) => r.request.id), ['_req-overdue']);
   });
+
+  t.test('no replica left to acknowledge: writes fail closed (unavailable), never accepted unreplicated', async (t) => {
+    await sentinel.killReplica();
+    t.equal(await sight(a, '_unreplicated', later), 'unavailable', 'the master took it, no replica did: not accepted');
+    t.not(await sight(b, '_unreplicated', later), 'first', 'and never accepted later either');
+    await t.rejects(a.recordAuthnRequest('session-unreplicated', rec('_id-u'), 600_000), StoreUnavailableError);
+    t.match(await a.health(), { status: 'ok' }, 'PING still answers: reads and the admin listener work');
+    t.match((await a.listExpected()).length, 0);
+  });
 });

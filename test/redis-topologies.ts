@@ -82,15 +82,17 @@ export interface TestSentinel {
   master(): Promise<string>;
   /** SENTINEL FAILOVER, then waits (bounded) until the sentinel names another master; returns it */
   failover(): Promise<string>;
+  /** SIGKILL to the data node that is not the master now: the master is left without a replica */
+  killReplica(): Promise<void>;
 }
 
 /** A master, a replica of it, and one sentinel watching them (quorum 1); ready once the sentinel knows the synced replica. */
 export async function startRedisSentinel(t: Test, name = 'samlscope-test'): Promise<TestSentinel> {
   const dir = await tempDir(t);
   const mp = await freePort();
-  await spawnRedis(t, base(mp, dir), mp);
+  const nodes = [await spawnRedis(t, base(mp, dir), mp)];
   const rp = await freePort();
-  await spawnRedis(t, [...base(rp, dir), '--replicaof', '127.0.0.1', String(mp)], rp);
+  nodes.push(await spawnRedis(t, [...base(rp, dir), '--replicaof', '127.0.0.1', String(mp)], rp));
   const replica = await client(t, rp);
   await until('the replica in sync', 10_000, async () => /master_link_status:up/.test(await replica.info('replication')));
   const sp = await freePort();
@@ -115,6 +117,10 @@ export async function startRedisSentinel(t: Test, name = 'samlscope-test'): Prom
       const promoted = await client(t, Number(port));
       await until(`${now} acting as master`, 10_000, async () => /role:master/.test(await promoted.info('replication')) && host === '127.0.0.1');
       return now;
+    },
+    async killReplica() {
+      const port = Number((await master()).split(':')[1]);
+      for (const n of nodes) if (n.port !== port) await n.kill();
     },
   };
 }
