@@ -135,7 +135,12 @@ export class RedisStore implements ProxyStore {
     const reconnectOnError = (err: Error) => err.message.startsWith('READONLY');
     const { enableOfflineQueue: _q, retryStrategy: _r, ...nodeOptions } = node;
     const client = target.kind === 'standalone' ? new Redis(target.url, node)
-      : target.kind === 'sentinel' ? new Redis({ ...node, sentinels: target.sentinels, name: target.name, db: target.db, reconnectOnError, failoverDetector: true, sentinelRetryStrategy: (times) => Math.min(100 * times, 2000) })
+      : target.kind === 'sentinel' ? new Redis({
+        ...node, sentinels: target.sentinels, name: target.name, db: target.db, reconnectOnError, failoverDetector: true,
+        sentinelCommandTimeout: this.timeoutMs, sentinelRetryStrategy: (times) => Math.min(100 * times, 2000),
+        // rediss+sentinel: TLS to the sentinels and to the master alike
+        ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      })
       : new Cluster(target.nodes, {
         redisOptions: nodeOptions,
         enableOfflineQueue: false,
