@@ -1,6 +1,9 @@
-// --redis-url's three forms: what each parses to, and every problem reported at once.
+// --redis-url's three forms: what each parses to, and every problem reported at once (also by `samlscope proxy`).
 import t from 'tap';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseRedisUrl } from '../src/proxy/redis-url.js';
+import { childEnv } from './child-env.js';
 
 t.test('standalone, cluster and sentinel forms', async (t) => {
   t.match(parseRedisUrl('redis://127.0.0.1:6379/2'), { target: { kind: 'standalone', url: 'redis://127.0.0.1:6379/2', tls: false, waitReplicas: 0 }, problems: [] });
@@ -23,4 +26,14 @@ t.test('problems, all of them', async (t) => {
     t.equal(r.target, null, url);
     t.equal(r.problems.length, n, `${url}: ${r.problems.join('; ')}`);
   }
+});
+
+t.test('samlscope proxy reports a bad --redis-url with the other problems (exit 2)', async (t) => {
+  const bin = fileURLToPath(new URL('../bin/samlscope.js', import.meta.url));
+  const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const p = execFile(process.execPath, [bin, 'proxy', '--redis-url', 'redis+cluster://a:1,b:x', '--metadata', '/nonexistent.xml'], { env: childEnv() }, (_e, _out, err) => resolve({ code: p.exitCode, err }));
+  });
+  t.equal(r.code, 2);
+  t.match(r.err, /--redis-url: "b:x" is not host:port/);
+  t.match(r.err, /--upstream/, 'reported together with the missing options');
 });
