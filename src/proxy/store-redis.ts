@@ -125,6 +125,8 @@ export class RedisStore implements ProxyStore {
       // a dead Redis fails a call at once instead of queueing it: requests never wait for a reconnect
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // a call whose connection dropped (a failover) fails, not re-sent: a second SET NX would call a first sighting a replay
+      autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => Math.min(100 * times, 2000),
       lazyConnect: false,
       ...(target.username !== undefined ? { username: target.username } : {}),
