@@ -5,7 +5,8 @@ PACKAGES=(
   xmlsec1          # test/idp-interop.test.ts: xmlsec1 --verify
   python3-pysaml2  # test/idp-interop.test.ts: pysaml2 as an SP
   chromium         # test/idp-browser.test.ts: playwright-core with /usr/bin/chromium
-  redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts)
+  redis-server     # test/redis-*.test.ts: a real Redis on a free port (test/redis-server.ts); Cluster nodes and, as redis-server --sentinel, the sentinel (test/redis-topologies.ts)
+  redis-tools      # test/redis-cluster.test.ts: redis-cli --cluster create
   golang-go        # test/fleet-read-differential.test.ts, test/proxy-go-upstream.test.ts, test/xml-differential.test.ts: Go's own parsers
   golang-github-beevik-etree-dev                      # test/xml-differential.test.ts: its XML tree (crewjam/saml parses with etree)
   golang-github-russellhaering-goxmldsig-dev          # ... XML-DSig verification as crewjam does it

@@ -1,30 +1,11 @@
 // Two proxies in front of one fleet-sim sharing one real Redis: correlation and replay across instances, shared history, and Redis dying mid-test.
 import t from 'tap';
 import { request } from 'undici';
-import { findSamlForm } from '../src/login/html-form.js';
 import { startProxy, type ProxyHandle, type ProxyMode } from '../src/proxy/server.js';
 import type { Attempt, AttemptSummary } from '../src/proxy/attempt.js';
 import { ENTITY_ID, setup } from './sso-stack.js';
 import { startRedis } from './redis-server.js';
-
-/** Initiate through one proxy and the IdP; returns the session cookie and the callback form body. */
-async function initiate(proxyUrl: string, user = 'alice@contoso.example') {
-  const init = await request(proxyUrl + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
-  if (init.statusCode !== 200) throw new Error(`initiate answered ${init.statusCode}`);
-  const cookie = String(init.headers['set-cookie']).split(';')[0];
-  const idpUrl = new URL(((await init.body.json()) as { url: string }).url);
-  idpUrl.searchParams.set('login_hint', user);
-  const form = findSamlForm(await (await request(idpUrl, { headers: { accept: 'text/html' } })).body.text());
-  if (!form) throw new Error('no SAML form');
-  return { cookie, body: new URLSearchParams(form.fields).toString() };
-}
-
-async function callback(proxyUrl: string, body: string, cookie?: string) {
-  const r = await request(proxyUrl + '/api/v1/fleet/sso/callback', {
-    method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...(cookie ? { cookie } : {}) },
-  });
-  return { status: r.statusCode, text: await r.body.text() };
-}
+import { callback, initiate } from './sso-login-steps.js';
 
 async function adminJson<T>(p: ProxyHandle, path: string): Promise<T> {
   const r = await request(p.adminUrl + path);

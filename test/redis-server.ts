@@ -12,7 +12,7 @@ export interface TestRedis {
   kill(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.on('error', reject);
@@ -20,7 +20,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = createConnection({ host: '127.0.0.1', port });
     const done = (ok: boolean) => { c.destroy(); resolve(ok); };
@@ -31,7 +31,7 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-function exited(p: ChildProcess): Promise<void> {
+export function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
 }
 

@@ -5,6 +5,7 @@ import { SSO_SESSION_VALIDITY_SECONDS } from '../fleet/index.js';
 import { FLEET_VERSION_OPTION, OptionReader, type CommandDef } from './options.js';
 import { startProxy, checkProxyOptions, type ProxyOptions } from '../proxy/server.js';
 import { ENTRA_OPTIONS, readEntraOptions } from './entra-options.js';
+import { parseRedisUrl } from '../proxy/redis-url.js';
 
 export const proxyCommand: CommandDef = {
   name: 'proxy',
@@ -31,7 +32,7 @@ export const proxyCommand: CommandDef = {
     'log-saml': { type: 'boolean', description: 'put raw SAML messages into the log (they are bearer tokens until they expire)' },
     'mask-nameid': { type: 'boolean', description: 'log NameIDs masked (a***@example.com)' },
     'quiet-agent-logs': { type: 'boolean', description: 'no per-request log lines for osquery, orbit, fleetd and device traffic' },
-    'redis-url': { type: 'string', value: 'URL', description: 'share AuthnRequests, the replay cache and attempts with other instances (redis:// or rediss://); better given as SAMLSCOPE_REDIS_URL when it holds a password' },
+    'redis-url': { type: 'string', value: 'URL', description: 'share AuthnRequests, the replay cache and attempts with other instances (redis://, rediss://, redis+cluster://h:p,h:p or redis+sentinel://h:p[,h:p]/master; see docs/proxy.md); better given as SAMLSCOPE_REDIS_URL when it holds a password' },
     'redis-prefix': { type: 'string', value: 'P', description: 'key prefix in Redis', default: 'samlscope:' },
     'analysis-workers': { type: 'string', value: 'N', description: 'worker threads that analyse SSO callbacks off the event loop; 0 analyses on the main thread', default: '1' },
     workers: { type: 'string', value: 'N', description: 'processes sharing the listening port (node:cluster); worker 1 runs the admin listener; above 1 needs --redis-url in enforce mode (see docs/proxy.md)', default: '1' },
@@ -51,14 +52,7 @@ export const proxyCommand: CommandDef = {
     const tls = o.keyPair('tls-cert', 'tls-key');
     const { ca: upstreamCa, insecure } = o.trust('upstream-ca', 'upstream-insecure');
     const redisUrl = o.str('redis-url');
-    if (redisUrl !== undefined) {
-      try {
-        const u = new URL(redisUrl);
-        if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') o.problems.push('--redis-url: expected redis://host:port or rediss://host:port');
-      } catch {
-        o.problems.push('--redis-url: not a URL (redis://host:port)');
-      }
-    }
+    if (redisUrl !== undefined) for (const p of parseRedisUrl(redisUrl).problems) o.problems.push(`--redis-url: ${p}`);
     const graceS = o.int('shutdown-grace', 0, 3600) ?? 30;
     const loginTimeoutS = o.int('login-timeout', 1, SSO_SESSION_VALIDITY_SECONDS) ?? 300;
     const analysisWorkers = o.int('analysis-workers', 0, 64) ?? 1;

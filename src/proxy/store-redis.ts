@@ -1,11 +1,15 @@
 // RedisStore: the proxy's state (AuthnRequests, replay cache, attempts) shared by several instances through Redis, every call bounded in time.
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Attempt, RecordedAuthnRequest } from './attempt.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { boundedAttemptJson, DEFAULT_ATTEMPT_MAX_BYTES, MemoryStore, StoreUnavailableError, type ExpectedLogin, type ProxyStore, type StoreHealth } from './store.js';
 
 export interface RedisStoreOptions {
-  /** redis://[user:password@]host:port[/db] or rediss:// */
+  /**
+   * redis://[user:password@]host:port[/db] or rediss://; redis+cluster://host:port,host:port (Redis Cluster);
+   * redis+sentinel://host:port[,host:port]/mastername[/db] (Sentinel); `?wait=N` (see RedisTarget.waitReplicas)
+   */
   url: string;
   /** every key starts with it (default "samlscope:"): several deployments can share one Redis */
   prefix?: string;
@@ -56,7 +60,7 @@ return v`;
 /** Replace an attempt's JSON in place, keeping its expiry and its place in the history. */
 const UPDATE_ATTEMPT = `return redis.call('SET', KEYS[1], ARGV[1], 'XX', 'KEEPTTL')`;
 
-type Scripted = Redis & {
+type Scripted = (Redis | Cluster) & {
   samlscopeClaim(index: string, key: string, id: string): Promise<string | null>;
   samlscopeUpdateAttempt(key: string, json: string): Promise<string | null>;
   samlscopeTake(key: string): Promise<string | null>;
@@ -78,6 +82,11 @@ function message(err: unknown): string {
  * list `attempts` (ids, newest first, trimmed to the limit), and logins awaiting their callback: the sorted set
  * `list:pending` (sha256 of the AuthnRequest ID, scored by its deadline) with `pending:<sha256>` (JSON). Session cookies and assertion IDs are stored hashed.
  *
+ * On Redis Cluster the prefix is a hash tag (`{samlscope:}authn:...`): one deployment's keys share one slot, so the
+ * Lua scripts, MULTI blocks and MGETs stay atomic and legal (the state is small: one master holds it, its replicas copy it).
+ * With waitReplicas > 0 (Sentinel's default), every state write is followed by WAIT: a write no replica acknowledged
+ * within half the command timeout fails with StoreUnavailableError, so a failover cannot lose an acknowledged write.
+ *
  * When Redis does not answer, calls fail within commandTimeoutMs with StoreUnavailableError (no offline queue);
  * attempts are then kept in a small local memory history, so the instance's admin listener still shows them.
  */
@@ -90,6 +99,9 @@ export class RedisStore implements ProxyStore {
   private readonly attemptBytes: number;
   private readonly timeoutMs: number;
   private readonly clock: () => number;
+  private readonly keyPrefix: string;
+  private readonly waitReplicas: number;
+  readonly target: RedisTarget['kind'];
   private state: StoreHealth = { backend: 'redis', status: 'degraded', reason: 'not connected yet' };
   private closed = false;
 
@@ -101,15 +113,43 @@ export class RedisStore implements ProxyStore {
     this.timeoutMs = o.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs;
     this.clock = o.clock ?? Date.now;
     this.local = new MemoryStore({ attempts: Math.min(this.attemptsMax, 200), attemptBytes: this.attemptBytes }, this.clock);
-    const client = new Redis(o.url, {
+    const parsed = parseRedisUrl(o.url);
+    if (!parsed.target) throw new Error(`redis url: ${parsed.problems.join('; ')}`);
+    const target = parsed.target;
+    this.target = target.kind;
+    this.waitReplicas = target.waitReplicas;
+    this.keyPrefix = target.kind === 'cluster' ? `{${this.prefix}}` : this.prefix;
+    const node: RedisOptions = {
       commandTimeout: this.timeoutMs,
       connectTimeout: o.connectTimeoutMs ?? REDIS_DEFAULTS.connectTimeoutMs,
       // a dead Redis fails a call at once instead of queueing it: requests never wait for a reconnect
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      // a call whose connection dropped (a failover) fails, not re-sent: a second SET NX would call a first sighting a replay
+      autoResendUnfulfilledCommands: false,
       retryStrategy: (times) => Math.min(100 * times, 2000),
       lazyConnect: false,
-    });
+      ...(target.username !== undefined ? { username: target.username } : {}),
+      ...(target.password !== undefined ? { password: target.password } : {}),
+      ...(target.tls ? { tls: {} } : {}),
+    };
+    // a master demoted by a failover answers READONLY: drop the connection, the next call finds the new master
+    const reconnectOnError = (err: Error) => err.message.startsWith('READONLY');
+    const { enableOfflineQueue: _q, retryStrategy: _r, ...nodeOptions } = node;
+    const client = target.kind === 'standalone' ? new Redis(target.url, node)
+      : target.kind === 'sentinel' ? new Redis({
+        ...node, sentinels: target.sentinels, name: target.name, db: target.db, reconnectOnError, failoverDetector: true,
+        sentinelCommandTimeout: this.timeoutMs, sentinelRetryStrategy: (times) => Math.min(100 * times, 2000),
+        // rediss+sentinel: TLS to the sentinels and to the master alike
+        ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      })
+      : new Cluster(target.nodes, {
+        redisOptions: nodeOptions,
+        enableOfflineQueue: false,
+        maxRedirections: 16,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+        slotsRefreshTimeout: this.timeoutMs,
+      });
     client.defineCommand('samlscopeTake', { numberOfKeys: 1, lua: TAKE });
     client.defineCommand('samlscopeAddAttempt', { numberOfKeys: 2, lua: ADD_ATTEMPT });
     client.defineCommand('samlscopeClaim', { numberOfKeys: 2, lua: CLAIM });
@@ -133,7 +173,7 @@ export class RedisStore implements ProxyStore {
   }
 
   private key(kind: string, id: string): string {
-    return `${this.prefix}${kind}:${id}`;
+    return `${this.keyPrefix}${kind}:${id}`;
   }
 
   private setState(status: StoreHealth['status'], reason: string | null): void {
@@ -163,18 +203,32 @@ export class RedisStore implements ProxyStore {
     }
   }
 
+  /** a state write, then (waitReplicas > 0) WAIT on the same connection: it counts once that many replicas have it */
+  private async durable<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const v = await this.call(what, fn);
+    if (this.waitReplicas > 0) {
+      const acked = await this.call(`${what} wait`, () => (this.client as Redis).wait(this.waitReplicas, Math.max(1, Math.floor(this.timeoutMs / 2))));
+      if (acked < this.waitReplicas) {
+        const reason = `redis ${what}: ${acked} of ${this.waitReplicas} replica(s) acknowledged the write`;
+        this.setState('degraded', reason);
+        throw new StoreUnavailableError(reason);
+      }
+    }
+    return v;
+  }
+
   async recordAuthnRequest(sessionId: string, req: RecordedAuthnRequest, ttlMs: number): Promise<void> {
-    await this.call('record', () => this.client.set(this.key('authn', hashKey(sessionId)), JSON.stringify(req), 'PX', Math.max(1, Math.round(ttlMs))));
+    await this.durable('record', () => this.client.set(this.key('authn', hashKey(sessionId)), JSON.stringify(req), 'PX', Math.max(1, Math.round(ttlMs))));
   }
 
   async takeAuthnRequest(sessionId: string): Promise<RecordedAuthnRequest | null> {
-    const v = await this.call('take', () => this.client.samlscopeTake(this.key('authn', hashKey(sessionId))));
+    const v = await this.durable('take', () => this.client.samlscopeTake(this.key('authn', hashKey(sessionId))));
     return v === null ? null : JSON.parse(v) as RecordedAuthnRequest;
   }
 
   async seenAssertion(assertionId: string, expiresAt: Date): Promise<boolean> {
     const px = Math.max(1, Math.round(expiresAt.getTime() - this.clock()));
-    const r = await this.call('replay', () => this.client.set(this.key('replay', hashKey(assertionId)), '1', 'PX', px, 'NX'));
+    const r = await this.durable('replay', () => this.client.set(this.key('replay', hashKey(assertionId)), '1', 'PX', px, 'NX'));
     return r === null;
   }
 
@@ -182,7 +236,7 @@ export class RedisStore implements ProxyStore {
     const id = rec.request.id;
     if (!id) return;
     const keep = Math.max(1, deadline.getTime() - this.clock() + 3_600_000);
-    await this.call('expect', () => this.client.multi()
+    await this.durable('expect', () => this.client.multi()
       .set(this.key('pending', hashKey(id)), JSON.stringify(rec), 'PX', keep)
       .zadd(this.key('list', 'pending'), deadline.getTime(), hashKey(id))
       .pexpire(this.key('list', 'pending'), keep)
@@ -191,7 +245,7 @@ export class RedisStore implements ProxyStore {
 
   async callbackArrived(requestId: string): Promise<void> {
     const h = hashKey(requestId);
-    await this.call('arrived', () => this.client.multi().zrem(this.key('list', 'pending'), h).del(this.key('pending', h)).exec());
+    await this.durable('arrived', () => this.client.multi().zrem(this.key('list', 'pending'), h).del(this.key('pending', h)).exec());
   }
 
   async listExpected(limit = 100): Promise<ExpectedLogin[]> {
@@ -212,7 +266,7 @@ export class RedisStore implements ProxyStore {
     const due = await this.call('due', () => this.client.zrangebyscore(index, '-inf', now.getTime(), 'LIMIT', 0, limit));
     const out: RecordedAuthnRequest[] = [];
     for (const h of due) {
-      const v = await this.call('claim', () => this.client.samlscopeClaim(index, this.key('pending', h), h));
+      const v = await this.durable('claim', () => this.client.samlscopeClaim(index, this.key('pending', h), h));
       if (v) out.push(JSON.parse(v) as RecordedAuthnRequest);
     }
     return out;
