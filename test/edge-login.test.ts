@@ -2,7 +2,6 @@
 import t from 'tap';
 import { request } from 'undici';
 import { login } from '../src/login/login.js';
-import { findSamlForm } from '../src/login/html-form.js';
 import { FRONTS } from '../src/edge/index.js';
 import type { Attempt } from '../src/proxy/attempt.js';
 import { frontMissing, startFront } from './edge-fronts.js';
@@ -10,17 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { send } from './proxy-helpers.js';
 import { freePort, setup } from './sso-stack.js';
+import { initiate } from './sso-login-steps.js';
 
-/** A login's callback body, taken from the IdP's form, without posting it. */
-async function callbackBody(frontUrl: string, user: string): Promise<{ cookie: string; body: string }> {
-  const init = await request(frontUrl + '/api/v1/fleet/sso', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"relay_url":"/"}' });
-  const cookie = String(init.headers['set-cookie']).split(';')[0];
-  const idpUrl = new URL(((await init.body.json()) as { url: string }).url);
-  idpUrl.searchParams.set('login_hint', user);
-  const form = findSamlForm(await (await request(idpUrl, { headers: { accept: 'text/html' } })).body.text());
-  if (!form) throw new Error('no SAML form');
-  return { cookie, body: new URLSearchParams(form.fields).toString() };
-}
+/** A login's callback body, taken from the IdP's form, without posting it (test/sso-login-steps.ts). */
+const callbackBody = (frontUrl: string, user: string) => initiate(frontUrl, user);
 
 /** The same response with another user's email in it: the signature no longer covers what it says. */
 function forge(body: string): string {
