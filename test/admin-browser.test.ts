@@ -3,9 +3,10 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { type Page } from 'playwright-core';
 import { startDemo } from '../src/demo/demo.js';
 import { CATALOGUE } from '../src/saml/findings.js';
+import { launchChromium } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';
 
@@ -15,7 +16,7 @@ t.test('alice logs in, a wrong-audience login fails; the admin UI lists both and
   mkdirSync(ARTIFACTS, { recursive: true });
   const demo = await startDemo({ stateDir, randomPorts: true });
   t.teardown(() => demo.close());
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();

@@ -3,15 +3,15 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startDemo } from '../src/demo/demo.js';
+import { launchChromium } from './browser.js';
 
 t.test('landing page scenarios in chromium: the SSO cookie relayed across ports ties each callback to its initiate', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'samlscope-demo-browser-'));
   t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
   const demo = await startDemo({ stateDir, randomPorts: true });
   t.teardown(() => demo.close());
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   // the demo's cert is self-signed: a newcomer accepts it once; here the context does
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true });

@@ -1,5 +1,5 @@
 // edge-config through the real nginx, Caddy and HAProxy: every spelling of an SSO POST reaches samlscope, agents and the rest reach Fleet, headers as promised.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import http2 from 'node:http2';
 import { readFileSync } from 'node:fs';
 import { FRONTS, type Front } from '../src/edge/index.js';
@@ -81,14 +81,20 @@ function randomSpellings(seed: number, n: number): string[] {
   return out;
 }
 
+/** Recording stand-ins for Fleet and samlscope behind a front, closed with the test. */
+async function backends(t: Test) {
+  const fleet = await recordingUpstream();
+  t.teardown(() => fleet.close());
+  const scope = await recordingUpstream((_req, _body, res) => res.end('samlscope'));
+  t.teardown(() => scope.close());
+  return { fleet, scope };
+}
+
 for (const front of FRONTS) {
   t.test(`${front}: the generated config routes as promised`, async (t) => {
     const missing = frontMissing(front);
     if (missing) { t.fail(`${front} cannot run here: ${missing}`); return; }
-    const fleet = await recordingUpstream();
-    t.teardown(() => fleet.close());
-    const scope = await recordingUpstream((_req, _body, res) => res.end('samlscope'));
-    t.teardown(() => scope.close());
+    const { fleet, scope } = await backends(t);
     const f = await startFront(front, { fleet: fleet.url, samlscope: scope.url, urlPrefix: PREFIX });
     t.teardown(() => f.close());
     const classify = makeSsoClassifier(PREFIX);
@@ -172,10 +178,7 @@ for (const front of FRONTS) {
   t.test(`${front} with TLS and HTTP/2 at the front: routing and X-Forwarded-Proto https`, async (t) => {
     const missing = frontMissing(front);
     if (missing) { t.fail(`${front} cannot run here: ${missing}`); return; }
-    const fleet = await recordingUpstream();
-    t.teardown(() => fleet.close());
-    const scope = await recordingUpstream((_req, _body, res) => res.end('samlscope'));
-    t.teardown(() => scope.close());
+    const { fleet, scope } = await backends(t);
     const f = await startFront(front, { fleet: fleet.url, samlscope: scope.url, tls: { cert: CERT, key: KEY } });
     t.teardown(() => f.close());
     for (const path of ['/api/v1/fleet/sso/callback', '/API/v1/fleet/sso%2Fcallback/', '/api/latest/fleet/mdm/sso']) {

@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { parseConfig } from '../src/idp/config.js';
 import { startMockIdp, type MockIdpHandle } from '../src/idp/server.js';
 import { startFleetSim, type FleetSimHandle } from '../src/fleet-sim/server.js';
+import { launchChromium } from './browser.js';
 
 const root = join(import.meta.dirname, '..');
 const parsed = parseConfig(readFileSync(join(root, 'fixtures', 'idp', 'fleet.json'), 'utf8'));
@@ -18,10 +19,7 @@ t.before(async () => {
   sim = await startFleetSim({ entityId: 'fleet', urlPrefix: '/fleet', users: [{ email: 'alice@contoso.example', ssoEnabled: true }] });
   idp = await startMockIdp({ config: parsed.config, extraReplyUrls: [sim.acsUrl()] });
   sim.configure({ metadataUrl: idp.metadataUrl });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 t.teardown(async () => {
   await browser?.close();

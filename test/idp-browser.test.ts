@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import t from 'tap';
 import Fastify from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { parseConfig } from '../src/idp/config.js';
 import { startMockIdp, type MockIdpHandle } from '../src/idp/server.js';
+import { launchChromium } from './browser.js';
 
 const root = join(import.meta.dirname, '..');
 const parsed = parseConfig(readFileSync(join(root, 'fixtures', 'idp', 'fleet.json'), 'utf8'));
@@ -30,10 +31,7 @@ t.before(async () => {
   await sp.listen({ host: '127.0.0.1', port: 0 });
   acs = `http://127.0.0.1:${(sp.server.address() as { port: number }).port}/acs`;
   idp = await startMockIdp({ config: parsed.config, extraReplyUrls: [acs] });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 t.teardown(async () => {
   await browser?.close();
