@@ -8,19 +8,17 @@ import { checkCommand } from '../src/commands/check.js';
 import { parseCommandArgs, type CommandIo } from '../src/commands/options.js';
 import { login } from '../src/login/login.js';
 import { setup } from './sso-stack.js';
+import { pollUntil } from './wait.js';
 
 /** SHA-1 thumbprint as Entra's SAML Certificates panel shows it (upper-case hex, no colons). */
 const thumbprintOf = (file: string) => new X509Certificate(readFileSync(file)).fingerprint.replace(/:/g, '');
 
 /** Polls the JSON API until an attempt with the code is recorded (it is stored after the answer is sent). */
 async function attemptWith(adminUrl: string, code: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
+  return pollUntil(`an attempt with ${code}`, async () => {
     const list = (await (await fetch(`${adminUrl}/api/attempts`)).json()) as { id: string; findings: { code: string }[] }[];
-    const hit = list.find((a) => a.findings.some((f) => f.code === code));
-    if (hit) return hit.id;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no attempt with ${code}`);
+    return list.find((a) => a.findings.some((f) => f.code === code))?.id;
+  }, { timeoutMs: 5_000 });
 }
 
 t.test('unknown signing key: the response\'s cert and every metadata cert side by side; the NameID shown as untrusted', async (t) => {

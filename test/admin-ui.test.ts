@@ -9,17 +9,17 @@ import { adminAccessProblem, isLoopbackHost, secretsEqual } from '../src/proxy/u
 import { CATALOGUE } from '../src/saml/findings.js';
 import type { Attempt } from '../src/proxy/attempt.js';
 import { setup } from './sso-stack.js';
+import { pollUntil } from './wait.js';
 
 const HOSTILE = '<script>alert(1)</script>"onmouseover=alert(2) x=\'';
 const TOKEN = 'correct-horse-battery-staple-42';
 
 async function waitAttempts(adminUrl: string, n: number, headers: Record<string, string> = {}): Promise<{ id: string; verdict: string; nameId: string | null; findings: { code: string }[] }[]> {
-  for (let i = 0; i < 100; i++) {
-    const list = (await (await fetch(`${adminUrl}/api/attempts`, { headers })).json()) as { id: string; verdict: string; nameId: string | null; findings: { code: string }[] }[];
-    if (list.length >= n) return list;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('attempts never recorded');
+  type Row = { id: string; verdict: string; nameId: string | null; findings: { code: string }[] };
+  return pollUntil(`${n} attempts`, async () => {
+    const list = (await (await fetch(`${adminUrl}/api/attempts`, { headers })).json()) as Row[];
+    return list.length >= n && list;
+  }, { timeoutMs: 5_000 });
 }
 
 /** The raw HTML must never carry a hostile string as markup: no live script tag, no attribute break-out. */

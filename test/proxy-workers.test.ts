@@ -15,6 +15,7 @@ import { startFleetSim } from '../src/fleet-sim/server.js';
 import { startMockIdp } from '../src/idp/server.js';
 import { CookieJar } from '../src/login/login.js';
 import { findFleetToken, findSamlForm } from '../src/login/html-form.js';
+import { pollUntil } from './wait.js';
 
 type Line = Record<string, unknown>;
 interface Cli { child: ChildProcess; url: string; adminUrl: string; pids: number[]; lines: Line[]; stderr: () => string; exited: Promise<number | null> }
@@ -55,11 +56,7 @@ function metadataFile(): string {
 }
 
 async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pollUntil(what, ok, { timeoutMs: ms });
 }
 
 t.test('--workers 2: one port, both workers serve, a killed worker is replaced, SIGTERM drains all and exits 0', async (t) => {
