@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import { startDemo } from '../src/demo/demo.js';
 import { login } from '../src/login/login.js';
 import type { Attempt, AttemptSummary } from '../src/proxy/attempt.js';
+import { pollUntil } from './wait.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'samlscope-demo-test-'));
 t.teardown(() => rmSync(stateDir, { recursive: true, force: true }));
@@ -19,12 +20,10 @@ async function getJson<T>(url: string): Promise<T> {
 
 /** The proxy records an attempt once Fleet's answer has been relayed: wait for it. */
 async function attemptsUntil(adminUrl: string, n: number): Promise<AttemptSummary[]> {
-  for (let i = 0; i < 100; i++) {
+  return pollUntil(`${n} attempts recorded`, async () => {
     const list = await getJson<AttemptSummary[]>(`${adminUrl}/api/attempts`);
-    if (list.length >= n) return list;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`fewer than ${n} attempts recorded`);
+    return list.length >= n && list;
+  }, { timeoutMs: 5_000 });
 }
 
 t.test('observe mode: the cast and a fault through the proxy, diagnosed', async (t) => {
@@ -155,11 +154,10 @@ t.test('the login is the unit: alice signed_in, carol fleet_rejected, bob (AADST
   t.match(await login({ fleetUrl: demo.proxyUrl, user: 'carol@contoso.example', ca: demo.caPem }), { fleetStatus: 'account_invalid' });
   t.match(await login({ fleetUrl: demo.proxyUrl, user: 'bob@contoso.example', ca: demo.caPem }), { outcome: 'idp_error', idpError: { code: 'AADSTS50105' } });
   // the proxy's sweep records bob's login once the timeout passed (it checks every 2.5 s here): wait for it, bounded
-  let list: AttemptSummary[] = [];
-  for (let i = 0; i < 400 && !list.some((a) => a.outcome === 'no_idp_response'); i++) {
-    list = await getJson<AttemptSummary[]>(`${demo.adminUrl}/api/attempts`);
-    if (!list.some((a) => a.outcome === 'no_idp_response')) await new Promise((r) => setTimeout(r, 100));
-  }
+  const list = await pollUntil('bob\'s no_idp_response attempt', async () => {
+    const l = await getJson<AttemptSummary[]>(`${demo.adminUrl}/api/attempts`);
+    return l.some((a) => a.outcome === 'no_idp_response') && l;
+  }, { timeoutMs: 40_000, everyMs: 100 });
   const by = (o: string) => list.filter((a) => a.outcome === o);
   t.equal(by('no_idp_response').length, 1, 'bob: one login that never came back');
   t.ok(by('no_idp_response')[0]?.findings.some((f) => f.code === 'SAML_IDP_NO_RESPONSE'), 'with SAML_IDP_NO_RESPONSE');

@@ -6,6 +6,7 @@ import type { Attempt, AttemptSummary } from '../src/proxy/attempt.js';
 import { ENTITY_ID, setup } from './sso-stack.js';
 import { startRedis } from './redis-server.js';
 import { callback, initiate } from './sso-login-steps.js';
+import { pollUntil } from './wait.js';
 
 async function adminJson<T>(p: ProxyHandle, path: string): Promise<T> {
   const r = await request(p.adminUrl + path);
@@ -14,12 +15,7 @@ async function adminJson<T>(p: ProxyHandle, path: string): Promise<T> {
 
 /** the attempt a callback produced (stored after Fleet's answer was read: poll until it is there, for up to 10 s on a loaded machine) */
 async function attemptOn(p: ProxyHandle, pred: (a: AttemptSummary) => boolean): Promise<AttemptSummary | undefined> {
-  for (let i = 0; i < 400; i++) {
-    const found = (await adminJson<AttemptSummary[]>(p, '/api/attempts')).find(pred);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return undefined;
+  return pollUntil('the attempt', async () => (await adminJson<AttemptSummary[]>(p, '/api/attempts')).find(pred), { timeoutMs: 10_000, everyMs: 25 }).catch(() => undefined);
 }
 
 t.test('two proxies, one fleet-sim, one Redis', async (t) => {
