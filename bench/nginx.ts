@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onCpu } from './children.js';
 
 function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -51,8 +52,8 @@ export interface NginxHandle {
   close(): Promise<void>;
 }
 
-/** One nginx master with one worker, in the foreground, prefix and temp files in a fresh folder. */
-export async function startNginx(kind: { upstream: true } | { proxyTo: number }): Promise<NginxHandle> {
+/** One nginx master with one worker, in the foreground (on `cpu` when set), prefix and temp files in a fresh folder. */
+export async function startNginx(kind: ({ upstream: true } | { proxyTo: number }) & { cpu?: string }): Promise<NginxHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-nginx-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
   const port = await freePort();
@@ -66,7 +67,7 @@ http { access_log off; client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const bin = have('nginx') && spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/nginx';
-  const child = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(...onCpu(kind.cpu, bin, ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
   const url = `http://127.0.0.1:${port}`;
