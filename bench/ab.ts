@@ -1,17 +1,24 @@
 // A/B check for pass-through changes: proxies side by side, wrk runs interleaved (order reversed every round) so drift hits all alike.
-// Run: ab.ts [rounds=3] [seconds=5] [targets=samlscope,bare] [get|post] [pin]
+// Run: ab.ts [rounds=3] [seconds=5] [targets=samlscope,bare] [get|post] [pin] [together]
 //   targets: samlscope (startProxy from dist, no logger, no admin), samlscope-src (the same through tsx), cli (the CLI from dist as
-//   users run it: pino logger, admin listener with /metrics, analysis worker), bare (bench/bare-proxy.ts)
+//   users run it: pino logger, admin listener with /metrics, analysis worker), bare (bench/bare-proxy.ts), and
+//   samlscope@DIR / cli@DIR: the same from another checkout's build (a git worktree of the commit before a change, built)
 //   post: the 64 KiB POST; pin: the proxies on CPU 1, wrk and the upstream on CPU 0 (taskset), so the proxies do not compete
 //   with the load for a core: on 2 shared cores this is what makes two runs of one proxy agree
+// Besides req/s, each run gives the proxy's CPU time per request (user + system, all its threads, from /proc): a CPU-bound proxy's
+// throughput is the inverse of it. On this VM both move by up to 3× between rounds (the host's other guests), so ratios are taken
+// within a round (paired) and their median reported; `together` makes the pairs simultaneous
 import { ensureTools, startNginx } from './nginx.js';
-import { cliEntry, distEntry, here, startChild, wrk, type Child } from './children.js';
+import { cliArgs, cliEntry, cpuSeconds, distEntry, here, startChild, wrk, type Child } from './children.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
 const names = (process.argv[4] ?? 'samlscope,bare').split(',');
 const post = process.argv[5] === 'post';
 const pin = process.argv.includes('pin');
+/** together: every target loaded at the same time by its own wrk, the proxies sharing CPU 1 (with pin): the machine's drift hits
+ *  them alike, and with the scheduler splitting the core evenly their throughput ratio is their CPU cost ratio */
+const together = process.argv.includes('together');
 const proxyCpu = pin ? '1' : undefined;
 const loadCpu = pin ? '0' : undefined;
 
@@ -21,23 +28,52 @@ const START: Record<string, (up: string) => Promise<Child>> = {
   cli: (up) => cliEntry(up, 1, proxyCpu),
   bare: (up) => startChild(['--import', 'tsx', here('bare-proxy.ts'), up], proxyCpu),
 };
-const unknown = names.filter((n) => !START[n]);
+/** samlscope@DIR, cli@DIR: another checkout's dist/ */
+function startFrom(name: string, up: string): Promise<Child> {
+  const [kind, dir] = name.split('@');
+  if (kind === 'cli') return startChild([`${dir}/dist/cli.js`, ...cliArgs(up, 1).slice(1)], proxyCpu);
+  return startChild([`${dir}/bench/samlscope-entry.mjs`, up], proxyCpu);
+}
+const start = (name: string, up: string) => (START[name] ? START[name](up) : startFrom(name, up));
+const unknown = names.filter((n) => !START[n] && !/^(samlscope|cli)@\//.test(n));
 if (unknown.length > 0) throw new Error(`unknown targets ${unknown.join(', ')}; known: ${Object.keys(START).join(', ')}`);
 
 ensureTools();
 const up = await startNginx({ upstream: true, cpu: loadCpu });
 const procs: { name: string; c: Child }[] = [];
 try {
-  for (const name of names) procs.push({ name, c: await START[name](up.url) });
-  const rps = async (url: string, s: number) => (await wrk(url, post, s, loadCpu)).rps;
-  for (const p of procs) await rps(p.c.url, 1);
-  const runs = new Map<string, number[]>();
-  for (let i = 0; i < rounds; i++) for (const p of i % 2 ? [...procs].reverse() : procs) runs.set(p.name, [...(runs.get(p.name) ?? []), await rps(p.c.url, seconds)]);
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-  console.log(`${post ? 'POST 64 KiB' : 'GET'}, ${rounds} × ${seconds} s, wrk -t1 -c50${pin ? ', proxies pinned to CPU 1, load to CPU 0' : ''}`);
-  for (const [k, v] of runs) console.log(`${k.padEnd(14)} ${v.map((x) => x.toFixed(0).padStart(6)).join(' ')}  median ${median(v).toFixed(0)}`);
+  for (const name of names) procs.push({ name, c: await start(name, up.url) });
+  const measure = async (c: Child, s: number) => {
+    const cpu0 = cpuSeconds(c.pids);
+    const r = await wrk(c.url, post, s, loadCpu);
+    return { rps: r.rps, cpuUs: ((cpuSeconds(c.pids) - cpu0) * 1e6) / r.requests };
+  };
+  for (const p of procs) await measure(p.c, 1);
+  const runs = new Map<string, { rps: number; cpuUs: number }[]>(procs.map((p) => [p.name, []]));
+  for (let i = 0; i < rounds; i++) {
+    if (together) {
+      const rs = await Promise.all(procs.map((p) => measure(p.c, seconds)));
+      procs.forEach((p, j) => runs.get(p.name)?.push(rs[j]));
+    } else {
+      for (const p of i % 2 ? [...procs].reverse() : procs) runs.get(p.name)?.push(await measure(p.c, seconds));
+    }
+  }
+  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  const col = (name: string, k: 'rps' | 'cpuUs') => (runs.get(name) ?? []).map((r) => r[k]);
+  console.log(`${post ? 'POST 64 KiB' : 'GET'}, ${rounds} × ${seconds} s, wrk -t1 -c50${pin ? ', proxies pinned to CPU 1, load to CPU 0' : ''}${together ? ', all loaded at once' : ', one after the other'}`);
+  for (const p of procs) {
+    const [rps, cpu] = [col(p.name, 'rps'), col(p.name, 'cpuUs')];
+    console.log(`${p.name.padEnd(14)} req/s ${rps.map((x) => x.toFixed(0).padStart(6)).join(' ')}  median ${median(rps).toFixed(0).padStart(6)}` +
+      `   CPU µs/request ${cpu.map((x) => x.toFixed(1).padStart(5)).join(' ')}  median ${median(cpu).toFixed(1)}`);
+  }
+  // paired: the ratio within each round (the same machine state for both), then the median of those ratios
   const first = procs[0].name;
-  for (const p of procs.slice(1)) console.log(`${first} / ${p.name} (medians): ${(median(runs.get(first) as number[]) / median(runs.get(p.name) as number[])).toFixed(2)}`);
+  for (const p of procs.slice(1)) {
+    const paired = (k: 'rps' | 'cpuUs') => col(first, k).map((x, i) => x / col(p.name, k)[i]);
+    const cpu = paired('cpuUs');
+    console.log(`${first} / ${p.name}, paired by round: throughput ${median(paired('rps')).toFixed(2)} (rounds ${paired('rps').map((x) => x.toFixed(2)).join(' ')}); ` +
+      `CPU per request ${median(cpu).toFixed(2)} (rounds ${cpu.map((x) => x.toFixed(2)).join(' ')}), i.e. ${(1 / median(cpu)).toFixed(2)} × the throughput on a core of its own`);
+  }
 } finally {
   for (const p of procs) await p.c.close();
   await up.close();

@@ -46,6 +46,18 @@ export function rss(pid: number | number[]): number {
 }
 export const mib = (b: number) => Number((b / 1048576).toFixed(1));
 
+/** CPU seconds (user + system, all threads) the processes used so far: /proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s */
+export function cpuSeconds(pid: number | number[]): number {
+  let ticks = 0;
+  for (const p of [pid].flat()) {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
+}
+
 export function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,8 +75,9 @@ export const distEntry = (upstreamUrl: string, metrics = false, cpu?: string) =>
 /** the same entry from source through tsx (how bin/samlscope.js runs in a source checkout) */
 export const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-entry.mjs'), upstreamUrl, 'src']);
 /** the real CLI from dist: pino logger (agent paths quiet), admin listener with /metrics, analysis worker thread, --workers N */
-export const cliEntry = (upstreamUrl: string, workers: number, cpu?: string) => startChild([here('../dist/cli.js'), 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
-  '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs', '--shutdown-grace', '1', '--workers', String(workers)], cpu);
+export const cliArgs = (upstreamUrl: string, workers: number) => [here('../dist/cli.js'), 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
+  '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs', '--shutdown-grace', '1', '--workers', String(workers)];
+export const cliEntry = (upstreamUrl: string, workers: number, cpu?: string) => startChild(cliArgs(upstreamUrl, workers), cpu);
 /** RSS after one request and a second of rest */
 export async function idleRss(c: Child): Promise<number> {
   await fetch(c.url + '/warm').then((r) => r.text());
@@ -75,10 +88,11 @@ export async function idleRss(c: Child): Promise<number> {
 export const postLua = here('post-64k.lua');
 
 /** wrk, keep-alive, 1 thread, 50 connections: requests per second and non-2xx count. */
-export async function wrk(url: string, post: boolean, seconds: number, cpu?: string): Promise<{ rps: number; errors: number }> {
+export async function wrk(url: string, post: boolean, seconds: number, cpu?: string): Promise<{ rps: number; requests: number; errors: number }> {
   const out = await run(...onCpu(cpu, 'wrk', ['-t1', '-c50', `-d${seconds}s`, ...(post ? ['-s', postLua] : []), url + (post ? POST_PATH : GET_PATH)]));
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return { rps, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  return { rps, requests, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
 }

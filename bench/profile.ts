@@ -1,25 +1,33 @@
 // Where the pass-through time goes: runs a proxy under `node --cpu-prof` while wrk loads it, then prints the top self-time functions.
-// Run: profile.ts [samlscope | bare] [seconds=6]  (samlscope from src/ through tsx, or bare-proxy.ts)
-import { spawn, spawnSync } from 'node:child_process';
+// Run: profile.ts [samlscope | dist | cli | bare] [seconds=6] [pin]  (samlscope from src/ through tsx, the same from dist/, the CLI from
+// dist/ as users run it, or bare-proxy.ts; pin: the proxy on CPU 1, wrk and the upstream on CPU 0)
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cliArgs, here, onCpu, startChild } from './children.js';
 import { ensureTools, startNginx } from './nginx.js';
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
 const which = process.argv[2] ?? 'samlscope';
-const [file, ...extra] = which === 'bare' ? ['bare-proxy.ts'] : ['samlscope-entry.mjs', 'src'];
 const seconds = Number(process.argv[3] ?? 6);
+const pin = process.argv.includes('pin');
+const ARGV: Record<string, (up: string) => string[]> = {
+  samlscope: (up) => ['--import', 'tsx', here('samlscope-entry.mjs'), up, 'src'],
+  dist: (up) => [here('samlscope-entry.mjs'), up],
+  cli: (up) => cliArgs(up, 1),
+  bare: (up) => ['--import', 'tsx', here('bare-proxy.ts'), up],
+};
+if (!ARGV[which]) throw new Error(`profile.ts: one of ${Object.keys(ARGV).join(', ')}`);
+const file = which;
 ensureTools();
 const dir = mkdtempSync(join(tmpdir(), 'samlscope-prof-'));
-const up = await startNginx({ upstream: true });
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), up.url, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve) => child.stdout?.on('data', (c: Buffer) => { const m = /listening on (\S+)/.exec(String(c)); if (m) resolve(m[1]); }));
-spawnSync('wrk', ['-t1', '-c50', '-d2s', url + '/api/osquery/distributed/read']);
-const out = spawnSync('wrk', ['-t1', '-c50', `-d${seconds}s`, url + '/api/osquery/distributed/read'], { encoding: 'utf8' }).stdout;
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+const up = await startNginx({ upstream: true, cpu: pin ? '0' : undefined });
+const child = await startChild(['--cpu-prof', `--cpu-prof-dir=${dir}`, ...ARGV[which](up.url)], pin ? '1' : undefined);
+const load = (s: number) => spawnSync(...onCpu(pin ? '0' : undefined, 'wrk', ['-t1', '-c50', `-d${s}s`, `${child.url}/api/osquery/distributed/read`]), { encoding: 'utf8' }).stdout;
+load(2);
+const out = load(seconds);
+await child.close();
 await up.close();
 
 const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) as string), 'utf8')) as { nodes: Node[] };

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { classifyUpstreamError, EDGE_ERRORS, renderEdge, type EdgeCode } from './edge-errors.js';
-import { DROP_RESPONSE, DROP_WS, forwardHeaderList, hasRequestBody, requestTargetProblem, responseHeaders, type ForwardSettings, type UpstreamTls } from './forward.js';
+import { DROP_RESPONSE, DROP_WS, forwardHeaderList, hasRequestBody, requestTargetProblem, type ForwardSettings, type UpstreamTls } from './forward.js';
 import { isAgentPath } from './paths.js';
 
 export interface PassthroughOptions extends ForwardSettings {
@@ -40,6 +40,71 @@ function writeEdge(req: IncomingMessage, res: ServerResponse, code: EdgeCode, id
   res.end(req.method === 'HEAD' ? undefined : r.body);
 }
 
+/**
+ * Fleet's answer for one request, written from undici's parser callbacks straight into the ServerResponse. Against
+ * `agent.stream()` this saves, per request, an async resource, `stream.finished()` and its half-dozen listeners, and
+ * the header object undici builds and we then filter: the raw header list goes to `writeHead` as it came, names in
+ * Fleet's spelling, values byte for byte (latin1, as undici's own header object decodes them), hop-by-hop dropped.
+ * Backpressure: a full socket to the client pauses undici's read from Fleet until it drains.
+ * These are undici's dispatch-handler callbacks (v7 core calls them natively; its newer controller API is adapted onto them).
+ */
+class Relay implements Dispatcher.DispatchHandler {
+  private abort: ((err?: Error) => void) | null = null;
+  private resume: (() => void) | null = null;
+  private over = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly done: (() => void) | null,
+    private readonly failed: (err: unknown) => void,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    if (this.res.destroyed) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
+    // 1xx informational answers (100 Continue, 103 Early Hints) are Fleet's business with this hop, not the client's
+    if (statusCode < 200) return true;
+    this.resume = resume;
+    this.res.writeHead(statusCode, relayedHeaders(raw));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    if (this.resume) this.res.once('drain', this.resume);
+    return false;
+  }
+
+  onComplete(): void {
+    this.over = true;
+    this.res.end();
+    this.done?.();
+  }
+
+  onError(err: Error): void {
+    this.over = true;
+    this.failed(err);
+  }
+
+  readonly clientClosed = (): void => {
+    if (!this.over) this.abort?.(new Error('client closed the connection'));
+  };
+}
+
+/** Fleet's raw response headers for `writeHead`: the flat [name, value, ...] list minus the hop-by-hop ones Node sets itself. */
+export function relayedHeaders(raw: Buffer[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    if (DROP_RESPONSE.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  return out;
+}
+
 export function createPassthrough(o: PassthroughOptions): Passthrough {
   const origin = o.upstream.origin;
   const log = o.logger;
@@ -56,34 +121,28 @@ export function createPassthrough(o: PassthroughOptions): Passthrough {
     const reqId = () => (id ??= o.nextId());
     const headers = forwardHeaderList(o, req);
     const hasBody = !BODYLESS.has(method) && hasRequestBody(req.headers);
-    if (log || o.onDone) {
-      res.once('finish', () => {
-        const ms = performance.now() - start;
-        o.onDone?.({ method, url: req.url ?? '/', status: res.statusCode, ms });
-        if (log && !(o.quietAgentLogs && isAgentPath(req.url ?? ''))) {
-          log.info({ reqId: reqId(), req: { method, url: req.url }, res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
-        }
-      });
-    }
-    const opts: Dispatcher.RequestOptions = {
-      origin,
-      path: req.url ?? '/',
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body: hasBody ? req : null,
-    };
+    // one callback when the response is over (sent, or failed and answered with an EDGE error): metrics and the log line
+    const done = log || o.onDone ? () => {
+      const ms = performance.now() - start;
+      o.onDone?.({ method, url: req.url ?? '/', status: res.statusCode, ms });
+      if (log && !(o.quietAgentLogs && isAgentPath(req.url ?? ''))) {
+        log.info({ reqId: reqId(), req: { method, url: req.url }, res: { statusCode: res.statusCode }, responseTime: ms }, 'request completed');
+      }
+    } : null;
     const onError = (err: unknown) => {
+      if (res.destroyed) return;
       if (res.headersSent) { res.destroy(); return; }
       const target = requestTargetProblem(err);
       const code = target ?? classifyUpstreamError(err);
       if (!target) log?.warn({ reqId: reqId(), err, edge: code }, 'upstream failed');
       writeEdge(req, res, code, reqId(), target === 'EDGE_BAD_REQUEST');
+      done?.();
     };
+    const relay = new Relay(res, done, onError);
+    // the client went away before Fleet's answer was over: stop the upstream request too
+    res.once('close', relay.clientClosed);
     try {
-      o.agent.stream(opts, ({ statusCode, headers: h }) => {
-        res.writeHead(statusCode, responseHeaders(h as Record<string, string | string[] | undefined>));
-        return res;
-      }, (err) => { if (err) onError(err); });
+      o.agent.dispatch({ origin, path: req.url ?? '/', method: method as Dispatcher.HttpMethod, headers, body: hasBody ? req : null }, relay);
     } catch (err) {
       onError(err);
     }
