@@ -1,13 +1,14 @@
 // Benchmark: is samlscope the bottleneck in front of Fleet? Throughput, fixed-rate latency, SSO under attack, streaming and websocket memory,
 // against direct, nginx (1 worker) and a bare Node proxy, in one run. Run: proxy.ts [seconds per case = 10]  (see bench/README.md)
 import http from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { hostileCallbackBody } from './hostile-body.js';
+import { run, startChild, startCliProxy, type Child } from './children.js';
 import { ensureTools, startNginx, type NginxHandle } from './nginx.js';
+import { alternatingRounds, GET_PATH, POST_PATH } from './wrk.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 /** which parts to run (default all): throughput,latency,attack,streaming */
@@ -16,32 +17,6 @@ const RATE = 2000;
 const WS_COUNT = 1000;
 const GIB = 1024 * 1024 * 1024;
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const GET_PATH = '/api/osquery/distributed/read';
-const POST_PATH = '/api/osquery/log';
-
-/** pids: the process and, for `--workers N`, its cluster workers (RSS is summed over them) */
-interface Child { url: string; pid: number; pids: number[]; proc: ChildProcess; close(): Promise<void> }
-
-/** node ARGV in its own process; resolves once it prints "listening on URL" (bench entries) or the CLI's startup line (stderr). */
-async function startChild(argv: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const { url, workers } = await new Promise<{ url: string; workers: number[] }>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve({ url: m[1], workers: [] }); if (out.length > 65536) out = ''; });
-    proc.stderr?.on('data', (c: Buffer) => {
-      process.stderr.write(c);
-      err += c.toString();
-      const m = /samlscope proxy \(\w+\) on (\S+)/.exec(err);
-      if (m) resolve({ url: m[1], workers: (/pids ([\d, ]+)\)/.exec(err)?.[1] ?? '').split(', ').filter(Boolean).map(Number) });
-    });
-    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
-  });
-  return {
-    url, pid: proc.pid as number, pids: [proc.pid as number, ...workers], proc,
-    close: () => new Promise<void>((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', () => r()); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 3000).unref(); }),
-  };
-}
 
 function rss(pid: number | number[]): number {
   let sum = 0;
@@ -53,43 +28,18 @@ function rss(pid: number | number[]): number {
 }
 const mib = (b: number) => Number((b / 1048576).toFixed(1));
 
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    p.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`))));
-  });
-}
-
-/** the IdP metadata every samlscope entry reads (no SAML response in the benchmarks is valid: any metadata does) */
-const mdFile = here('../fixtures/metadata/test-idp.xml');
 /** samlscope as run in production: the compiled build (dist/, `npm run build` first; bench/run.ts does) */
 const distEntry = (upstreamUrl: string, metrics = false) => startChild([here('samlscope-entry.mjs'), upstreamUrl, ...(metrics ? ['metrics'] : [])]);
 /** the same entry from source through tsx (how bin/samlscope.js runs in a source checkout) */
 const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-entry.mjs'), upstreamUrl, 'src']);
 /** the real CLI from dist: pino logger (agent paths quiet), admin listener with /metrics, analysis worker thread, --workers N */
-const cliEntry = (upstreamUrl: string, workers: number) => startChild([here('../dist/cli.js'), 'proxy', '--upstream', upstreamUrl, '--metadata', mdFile,
-  '--public-url', 'https://fleet.example.test', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--quiet-agent-logs', '--shutdown-grace', '1', '--workers', String(workers)]);
+const cliEntry = (upstreamUrl: string, workers: number) => startCliProxy(upstreamUrl, ['--workers', String(workers)]);
 /** RSS after one request and a second of rest */
 async function idleRss(c: Child): Promise<number> {
   await fetch(c.url + '/warm').then((r) => r.text());
   await new Promise((r) => setTimeout(r, 1000));
   return rss(c.pids);
 }
-/** wrk's 64 KiB JSON POST */
-const postLua = here('post-64k.lua');
-
-/** wrk, keep-alive, 1 thread, 50 connections: requests per second and non-2xx count. */
-async function wrk(url: string, post: boolean, seconds: number): Promise<{ rps: number; errors: number }> {
-  const out = await run('wrk', ['-t1', '-c50', `-d${seconds}s`, ...(post ? ['-s', postLua] : []), url + (post ? POST_PATH : GET_PATH)]);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  return { rps, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
-}
-
 interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[]; p99AfterFirstSecondMs?: number }
 async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
   const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
@@ -124,24 +74,9 @@ try {
   results.idleRssMiB = idle;
   console.error(`idle RSS MiB: ${JSON.stringify(idle)}`);
 
-  // 1. throughput (the tsx entry is for memory only). Two rounds of SECONDS/2 each, the second in reverse order, averaged:
-  // on a shared machine the order of runs moved ratios by up to 30 % (bench/README.md), so every target gets an early
-  // and a late slot
-  const tput: Record<string, Record<string, { rps: number; errors: number }>> = {};
+  // 1. throughput (the tsx entry is for memory only), in alternating rounds (wrk.ts)
   const tputTargets: [string, string][] = [...targets, ...variants.filter(([n]) => n !== 'samlscope-tsx').map(([n, c]): [string, string] => [n, c.url])];
-  const half = Math.max(1, Math.round(SECONDS / 2));
-  for (const [, url] of PARTS.has('throughput') ? tputTargets : []) await wrk(url, false, 1); // warm-up (JIT, pools)
-  for (const round of PARTS.has('throughput') ? [0, 1] : []) {
-    for (const [name, url] of round === 0 ? tputTargets : [...tputTargets].reverse()) {
-      const r = { get: await wrk(url, false, half), post64k: await wrk(url, true, half) };
-      const prev = tput[name];
-      tput[name] = !prev ? r : {
-        get: { rps: (prev.get.rps + r.get.rps) / 2, errors: prev.get.errors + r.get.errors },
-        post64k: { rps: (prev.post64k.rps + r.post64k.rps) / 2, errors: prev.post64k.errors + r.post64k.errors },
-      };
-      console.error(`throughput ${name} round ${round + 1}: ${JSON.stringify(r)}`);
-    }
-  }
+  const tput = PARTS.has('throughput') ? await alternatingRounds(tputTargets, SECONDS, (l) => console.error(l)) : {};
   if (PARTS.has('throughput')) results.throughput = tput;
 
   // 2. latency at a fixed rate, open loop
