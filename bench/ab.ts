@@ -9,7 +9,8 @@
 // throughput is the inverse of it. On this VM both move by up to 3× between rounds (the host's other guests), so ratios are taken
 // within a round (paired) and their median reported; `together` makes the pairs simultaneous
 import { ensureTools, startNginx } from './nginx.js';
-import { cliArgs, cliEntry, cpuSeconds, distEntry, here, startChild, wrk, type Child } from './children.js';
+import { cliArgs, cpuSeconds, distEntry, here, startChild, startCliProxy, type Child } from './children.js';
+import { wrk } from './wrk.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
@@ -25,13 +26,13 @@ const loadCpu = pin ? '0' : undefined;
 const START: Record<string, (up: string) => Promise<Child>> = {
   samlscope: (up) => distEntry(up, false, proxyCpu),
   'samlscope-src': (up) => startChild(['--import', 'tsx', here('samlscope-entry.mjs'), up, 'src'], proxyCpu),
-  cli: (up) => cliEntry(up, 1, proxyCpu),
+  cli: (up) => startCliProxy(up, [], proxyCpu),
   bare: (up) => startChild(['--import', 'tsx', here('bare-proxy.ts'), up], proxyCpu),
 };
 /** samlscope@DIR, cli@DIR: another checkout's dist/ */
 function startFrom(name: string, up: string): Promise<Child> {
   const [kind, dir] = name.split('@');
-  if (kind === 'cli') return startChild([`${dir}/dist/cli.js`, ...cliArgs(up, 1).slice(1)], proxyCpu);
+  if (kind === 'cli') return startChild(cliArgs(up, [], `${dir}/dist/cli.js`), proxyCpu);
   return startChild([`${dir}/bench/samlscope-entry.mjs`, up], proxyCpu);
 }
 const start = (name: string, up: string) => (START[name] ? START[name](up) : startFrom(name, up));

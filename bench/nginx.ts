@@ -1,6 +1,6 @@
-// nginx and wrk for the proxy benchmark: installed from Debian when missing; nginx started as a child process from a generated config.
+// nginx and wrk for the proxy benchmark (Caddy and HAProxy for the edge one): installed from Debian when missing; nginx started as a child process from a generated config.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,15 +10,18 @@ function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-/** apt-get installs nginx (nginx-light, else nginx) and wrk when they are missing. */
-export function ensureTools(): void {
-  if (have('nginx') && have('wrk')) return;
+/** Debian packages for each program, the first that installs wins (nginx-light is the smaller nginx). */
+const PACKAGES: Record<string, string[]> = { nginx: ['nginx-light', 'nginx'], wrk: ['wrk'], caddy: ['caddy'], haproxy: ['haproxy'] };
+
+/** apt-get installs the programs that are missing (default nginx and wrk; bench/edge.ts adds caddy and haproxy). */
+export function ensureTools(programs: string[] = ['nginx', 'wrk']): void {
+  if (programs.every(have)) return;
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const run = (args: string[]) => spawnSync(sudo[0] ?? args[0], sudo.length ? args : args.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
   run(['apt-get', 'update']);
-  if (!have('nginx') && !run(['apt-get', 'install', '-y', 'nginx-light'])) run(['apt-get', 'install', '-y', 'nginx']);
-  if (!have('wrk')) run(['apt-get', 'install', '-y', 'wrk']);
-  if (!have('nginx') || !have('wrk')) throw new Error('nginx and wrk are needed: apt-get install -y nginx-light wrk');
+  for (const p of programs.filter((p) => !have(p))) PACKAGES[p].some((pkg) => run(['apt-get', 'install', '-y', pkg]));
+  const missing = programs.filter((p) => !have(p));
+  if (missing.length) throw new Error(`${missing.join(', ')} needed: apt-get install -y ${missing.map((p) => PACKAGES[p][0]).join(' ')}`);
 }
 
 export async function freePort(): Promise<number> {
@@ -71,14 +74,16 @@ http { access_log off; client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${
   let err = '';
   child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
   const url = `http://127.0.0.1:${port}`;
+  // the folder goes with the process (graceful stop: SIGQUIT)
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) await new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGQUIT'); });
+    rmSync(dir, { recursive: true, force: true });
+  };
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${err}`);
-    try { await fetch(url + '/ready').then((r) => r.text()); break; } catch { if (i > 100) throw new Error(`nginx did not start: ${err}`); }
+    const failed = child.exitCode !== null ? `nginx exited: ${err}` : i > 100 ? `nginx did not start: ${err}` : '';
+    if (failed) { await close(); throw new Error(failed); }
+    try { await fetch(url + '/ready').then((r) => r.text()); break; } catch { /* not accepting yet */ }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return {
-    url,
-    pid: child.pid as number,
-    close: () => new Promise<void>((resolve) => { if (child.exitCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGQUIT'); }),
-  };
+  return { url, pid: child.pid as number, close };
 }

@@ -15,7 +15,7 @@ const pin = process.argv.includes('pin');
 const ARGV: Record<string, (up: string) => string[]> = {
   samlscope: (up) => ['--import', 'tsx', here('samlscope-entry.mjs'), up, 'src'],
   dist: (up) => [here('samlscope-entry.mjs'), up],
-  cli: (up) => cliArgs(up, 1),
+  cli: (up) => cliArgs(up, []),
   bare: (up) => ['--import', 'tsx', here('bare-proxy.ts'), up],
 };
 if (!ARGV[which]) throw new Error(`profile.ts: one of ${Object.keys(ARGV).join(', ')}`);

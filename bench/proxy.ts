@@ -3,9 +3,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { cliEntry, distEntry, GET_PATH, here, idleRss, mib, POST_PATH, rss, run, startChild, tsxEntry, wrk, type Child } from './children.js';
+import { distEntry, here, mib, rss, run, startChild, startCliProxy, type Child } from './children.js';
 import { hostileCallbackBody } from './hostile-body.js';
 import { ensureTools, startNginx, type NginxHandle } from './nginx.js';
+import { alternatingRounds, GET_PATH, POST_PATH } from './wrk.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 /** which parts to run (default all): throughput,latency,attack,streaming */
@@ -13,7 +14,16 @@ const PARTS = new Set((process.argv[3] ?? 'throughput,latency,attack,streaming')
 const RATE = 2000;
 const WS_COUNT = 1000;
 const GIB = 1024 * 1024 * 1024;
-
+/** the same entry from source through tsx (how bin/samlscope.js runs in a source checkout) */
+const tsxEntry = (upstreamUrl: string) => startChild(['--import', 'tsx', here('samlscope-entry.mjs'), upstreamUrl, 'src']);
+/** the real CLI with --workers N */
+const cliEntry = (upstreamUrl: string, workers: number) => startCliProxy(upstreamUrl, ['--workers', String(workers)]);
+/** RSS after one request and a second of rest */
+async function idleRss(c: Child): Promise<number> {
+  await fetch(c.url + '/warm').then((r) => r.text());
+  await new Promise((r) => setTimeout(r, 1000));
+  return rss(c.pids);
+}
 interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[]; p99AfterFirstSecondMs?: number }
 async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
   const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
@@ -48,24 +58,9 @@ try {
   results.idleRssMiB = idle;
   console.error(`idle RSS MiB: ${JSON.stringify(idle)}`);
 
-  // 1. throughput (the tsx entry is for memory only). Two rounds of SECONDS/2 each, the second in reverse order, averaged:
-  // on a shared machine the order of runs moved ratios by up to 30 % (bench/README.md), so every target gets an early
-  // and a late slot
-  const tput: Record<string, Record<string, { rps: number; errors: number }>> = {};
+  // 1. throughput (the tsx entry is for memory only), in alternating rounds (wrk.ts)
   const tputTargets: [string, string][] = [...targets, ...variants.filter(([n]) => n !== 'samlscope-tsx').map(([n, c]): [string, string] => [n, c.url])];
-  const half = Math.max(1, Math.round(SECONDS / 2));
-  for (const [, url] of PARTS.has('throughput') ? tputTargets : []) await wrk(url, false, 1); // warm-up (JIT, pools)
-  for (const round of PARTS.has('throughput') ? [0, 1] : []) {
-    for (const [name, url] of round === 0 ? tputTargets : [...tputTargets].reverse()) {
-      const r = { get: await wrk(url, false, half), post64k: await wrk(url, true, half) };
-      const prev = tput[name];
-      tput[name] = !prev ? r : {
-        get: { rps: (prev.get.rps + r.get.rps) / 2, errors: prev.get.errors + r.get.errors },
-        post64k: { rps: (prev.post64k.rps + r.post64k.rps) / 2, errors: prev.post64k.errors + r.post64k.errors },
-      };
-      console.error(`throughput ${name} round ${round + 1}: ${JSON.stringify(r)}`);
-    }
-  }
+  const tput = PARTS.has('throughput') ? await alternatingRounds(tputTargets, SECONDS, (l) => console.error(l)) : {};
   if (PARTS.has('throughput')) results.throughput = tput;
 
   // 2. latency at a fixed rate, open loop
