@@ -1,11 +1,11 @@
 // Benchmark: is samlscope the bottleneck in front of Fleet? Throughput, fixed-rate latency, SSO under attack, streaming and websocket memory,
 // against direct, nginx (1 worker) and a bare Node proxy, in one run. Run: proxy.ts [seconds per case = 10]  (see bench/README.md)
 import http from 'node:http';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { openLoop, run, startChild, type Child, type OpenLoop } from './children.js';
 import { hostileCallbackBody } from './hostile-body.js';
 import { ensureTools, startNginx, type NginxHandle } from './nginx.js';
 
@@ -19,30 +19,6 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const GET_PATH = '/api/osquery/distributed/read';
 const POST_PATH = '/api/osquery/log';
 
-/** pids: the process and, for `--workers N`, its cluster workers (RSS is summed over them) */
-interface Child { url: string; pid: number; pids: number[]; proc: ChildProcess; close(): Promise<void> }
-
-/** node ARGV in its own process; resolves once it prints "listening on URL" (bench entries) or the CLI's startup line (stderr). */
-async function startChild(argv: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const { url, workers } = await new Promise<{ url: string; workers: number[] }>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve({ url: m[1], workers: [] }); if (out.length > 65536) out = ''; });
-    proc.stderr?.on('data', (c: Buffer) => {
-      process.stderr.write(c);
-      err += c.toString();
-      const m = /samlscope proxy \(\w+\) on (\S+)/.exec(err);
-      if (m) resolve({ url: m[1], workers: (/pids ([\d, ]+)\)/.exec(err)?.[1] ?? '').split(', ').filter(Boolean).map(Number) });
-    });
-    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
-  });
-  return {
-    url, pid: proc.pid as number, pids: [proc.pid as number, ...workers], proc,
-    close: () => new Promise<void>((r) => { if (proc.exitCode !== null) return r(); proc.once('exit', () => r()); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 3000).unref(); }),
-  };
-}
-
 function rss(pid: number | number[]): number {
   let sum = 0;
   for (const p of [pid].flat()) {
@@ -52,16 +28,6 @@ function rss(pid: number | number[]): number {
   return sum;
 }
 const mib = (b: number) => Number((b / 1048576).toFixed(1));
-
-function run(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    p.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`))));
-  });
-}
 
 /** the IdP metadata every samlscope entry reads (no SAML response in the benchmarks is valid: any metadata does) */
 const mdFile = here('../fixtures/metadata/test-idp.xml');
@@ -90,11 +56,6 @@ async function wrk(url: string, post: boolean, seconds: number): Promise<{ rps: 
   return { rps, errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) };
 }
 
-interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[]; p99AfterFirstSecondMs?: number }
-async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
-  const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
-  return JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() as string) as OpenLoop;
-}
 
 class Done extends Error {}
 const results: Record<string, unknown> = { seconds: SECONDS, rate: RATE };
