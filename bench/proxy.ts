@@ -29,7 +29,7 @@ function rss(pid: number | number[]): number {
 }
 const mib = (b: number) => Number((b / 1048576).toFixed(1));
 
-/** the IdP metadata every samlscope entry reads (no SAML response in the benchmarks is valid: any metadata does) */
+/** the IdP metadata every samlscope entry reads (no SAML response in this benchmark is valid: any metadata does) */
 const mdFile = here('../fixtures/metadata/test-idp.xml');
 /** samlscope as run in production: the compiled build (dist/, `npm run build` first; bench/run.ts does) */
 const distEntry = (upstreamUrl: string, metrics = false) => startChild([here('samlscope-entry.mjs'), upstreamUrl, ...(metrics ? ['metrics'] : [])]);
