@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { OpenLoopSpec } from './open-loop.js';
 
 export const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
@@ -89,4 +90,11 @@ export function cpuSeconds(pid: number | number[]): number {
     ticks += Number(f[11]) + Number(f[12]);
   }
   return ticks / 100;
+}
+
+export interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[]; p99AfterFirstSecondMs?: number }
+/** One open-loop run (open-loop.ts) in its own process, so the load generator does not share the caller's event loop */
+export async function openLoop(spec: OpenLoopSpec): Promise<OpenLoop> {
+  const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
+  return JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() as string) as OpenLoop;
 }

@@ -34,10 +34,18 @@ export async function freePort(): Promise<number> {
 
 export const SMALL_JSON = '{"queries":{},"discovery":{},"accelerate":0}';
 
-/** Fleet's stand-in: fixed answers for everything (request bodies read and discarded). */
-function upstreamBlock(port: number): string {
+/** A text as an nginx single-quoted string; `$` would be read as a variable, so a text with one is refused. */
+function nginxQuoted(text: string): string {
+  if (text.includes('$')) throw new Error('nginx would expand $ in a fixed answer');
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Fleet's stand-in: fixed answers for everything (request bodies read and discarded); with callbackPage, the SSO callback answers that HTML. */
+function upstreamBlock(port: number, callbackPage?: string): string {
+  const callback = callbackPage === undefined ? ''
+    : `location = /api/v1/fleet/sso/callback { default_type text/html; return 200 ${nginxQuoted(callbackPage)}; }`;
   return `server { listen 127.0.0.1:${port} backlog=4096; client_max_body_size 0; keepalive_requests 1000000;
-    location / { default_type application/json; return 200 '${SMALL_JSON}'; } }`;
+    ${callback} location / { default_type application/json; return 200 '${SMALL_JSON}'; } }`;
 }
 
 /** A plain reverse proxy as an operator would write it (HTTP/1.1 keep-alive to the upstream, client address headers). */
@@ -55,12 +63,15 @@ export interface NginxHandle {
   close(): Promise<void>;
 }
 
-/** One nginx master with one worker, in the foreground (on `cpu` when set), prefix and temp files in a fresh folder. */
-export async function startNginx(kind: ({ upstream: true } | { proxyTo: number }) & { cpu?: string }): Promise<NginxHandle> {
+/**
+ * One nginx master with one worker, in the foreground (on `cpu` when set), prefix and temp files in a fresh folder. callbackPage:
+ * the page the upstream answers on POST /api/v1/fleet/sso/callback (callback.ts: Fleet's success page, so a valid login is signed_in).
+ */
+export async function startNginx(kind: ({ upstream: true; callbackPage?: string } | { proxyTo: number }) & { cpu?: string }): Promise<NginxHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'samlscope-bench-nginx-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(dir, d));
   const port = await freePort();
-  const block = 'upstream' in kind ? upstreamBlock(port) : proxyBlock(port, kind.proxyTo);
+  const block = 'upstream' in kind ? upstreamBlock(port, kind.callbackPage) : proxyBlock(port, kind.proxyTo);
   const conf = `${process.getuid?.() === 0 ? 'user root;' : ''}
 worker_processes 1; daemon off; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn;
 events { worker_connections 8192; }

@@ -1,5 +1,6 @@
 // Open-loop load at a fixed rate (undici Pool): latency counted from each request's scheduled time, so a stall is not hidden (no coordinated omission).
 // Run: open-loop.ts '{"url":"http://127.0.0.1:8080","path":"/x","rate":2000,"seconds":10}' → one JSON line on stdout.
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { hostileCallbackBody } from './hostile-body.js';
 
@@ -11,6 +12,9 @@ export interface OpenLoopSpec {
   method?: 'GET' | 'POST';
   /** 'hostile-callback': a urlencoded SAMLResponse at Fleet's 256 KiB cap, an element-count bomb (hostile-body.ts) */
   body?: 'hostile-callback';
+  /** a file of urlencoded form bodies, one a line: request i (warm-up included) sends line i, each once (valid callbacks must
+   *  be distinct, or replay detection judges them), so the file needs rate × (warmup + seconds) lines */
+  bodiesFile?: string;
   connections?: number;
   /** seconds at the same rate before measuring (connections, JIT), not counted */
   warmup?: number;
@@ -22,10 +26,13 @@ export interface OpenLoopSpec {
 
 const spec = JSON.parse(process.argv[2]) as OpenLoopSpec;
 const pool = new Pool(spec.url, { connections: spec.connections ?? 32, pipelining: 1 });
-const body = spec.body === 'hostile-callback' ? hostileCallbackBody() : null;
-const headers = body ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
 const warm = Math.round(spec.rate * (spec.warmup ?? 1));
 const total = Math.round(spec.rate * spec.seconds) + warm;
+const bodies = spec.bodiesFile ? readFileSync(spec.bodiesFile, 'utf8').split('\n').filter(Boolean).map((l) => Buffer.from(l)) : null;
+if (bodies && bodies.length < total) throw new Error(`${spec.bodiesFile}: ${bodies.length} bodies for ${total} requests`);
+const body = spec.body === 'hostile-callback' ? hostileCallbackBody() : null;
+const bodyFor = (i: number): Buffer | null => bodies?.[i] ?? body;
+const headers = body || bodies ? { 'content-type': 'application/x-www-form-urlencoded' } : {};
 const interval = 1000 / spec.rate;
 const latencies = new Float64Array(total);
 let done = 0;
@@ -33,7 +40,7 @@ let errors = 0;
 const statuses: Record<string, number> = {};
 
 function fire(i: number, scheduled: number): void {
-  pool.request({ method: spec.method ?? 'GET', path: spec.path, headers, body })
+  pool.request({ method: spec.method ?? 'GET', path: spec.path, headers, body: bodyFor(i) })
     .then(async (r) => { statuses[r.statusCode] = (statuses[r.statusCode] ?? 0) + 1; await r.body.dump(); })
     .catch(() => { errors++; })
     .finally(() => { latencies[i] = performance.now() - scheduled; done++; });

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { distEntry, here, mib, rss, run, startChild, startCliProxy, type Child } from './children.js';
+import { distEntry, here, mib, openLoop, rss, startChild, startCliProxy, type Child, type OpenLoop } from './children.js';
 import { hostileCallbackBody } from './hostile-body.js';
 import { ensureTools, startNginx, type NginxHandle } from './nginx.js';
 import { alternatingRounds, GET_PATH, POST_PATH } from './wrk.js';
@@ -23,11 +23,6 @@ async function idleRss(c: Child): Promise<number> {
   await fetch(c.url + '/warm').then((r) => r.text());
   await new Promise((r) => setTimeout(r, 1000));
   return rss(c.pids);
-}
-interface OpenLoop { sent: number; completed: number; errors: number; statuses: Record<string, number>; p50ms: number; p90ms: number; p99ms: number; maxms: number; worstPer100ms?: number[]; p99AfterFirstSecondMs?: number }
-async function openLoop(spec: Record<string, unknown>): Promise<OpenLoop> {
-  const out = await run(process.execPath, ['--import', 'tsx', here('open-loop.ts'), JSON.stringify(spec)]);
-  return JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop() as string) as OpenLoop;
 }
 
 class Done extends Error {}
