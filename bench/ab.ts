@@ -9,8 +9,8 @@
 // throughput is the inverse of it. On this VM both move by up to 3× between rounds (the host's other guests), so ratios are taken
 // within a round (paired) and their median reported; `together` makes the pairs simultaneous
 import { ensureTools, startNginx } from './nginx.js';
-import { cliArgs, cpuSeconds, distEntry, here, startChild, startCliProxy, type Child } from './children.js';
-import { wrk } from './wrk.js';
+import { cliArgs, distEntry, here, startChild, startCliProxy, type Child } from './children.js';
+import { median, pairedRatio, pairedRounds } from './wrk.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 5);
@@ -44,22 +44,7 @@ const up = await startNginx({ upstream: true, cpu: loadCpu });
 const procs: { name: string; c: Child }[] = [];
 try {
   for (const name of names) procs.push({ name, c: await start(name, up.url) });
-  const measure = async (c: Child, s: number) => {
-    const cpu0 = cpuSeconds(c.pids);
-    const r = await wrk(c.url, post, s, loadCpu);
-    return { rps: r.rps, cpuUs: ((cpuSeconds(c.pids) - cpu0) * 1e6) / r.requests };
-  };
-  for (const p of procs) await measure(p.c, 1);
-  const runs = new Map<string, { rps: number; cpuUs: number }[]>(procs.map((p) => [p.name, []]));
-  for (let i = 0; i < rounds; i++) {
-    if (together) {
-      const rs = await Promise.all(procs.map((p) => measure(p.c, seconds)));
-      procs.forEach((p, j) => runs.get(p.name)?.push(rs[j]));
-    } else {
-      for (const p of i % 2 ? [...procs].reverse() : procs) runs.get(p.name)?.push(await measure(p.c, seconds));
-    }
-  }
-  const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+  const runs = await pairedRounds(procs.map((p) => ({ name: p.name, url: p.c.url, pids: p.c.pids })), { rounds, seconds, post, together, cpu: loadCpu });
   const col = (name: string, k: 'rps' | 'cpuUs') => (runs.get(name) ?? []).map((r) => r[k]);
   console.log(`${post ? 'POST 64 KiB' : 'GET'}, ${rounds} × ${seconds} s, wrk -t1 -c50${pin ? ', proxies pinned to CPU 1, load to CPU 0' : ''}${together ? ', all loaded at once' : ', one after the other'}`);
   for (const p of procs) {
@@ -70,10 +55,10 @@ try {
   // paired: the ratio within each round (the same machine state for both), then the median of those ratios
   const first = procs[0].name;
   for (const p of procs.slice(1)) {
-    const paired = (k: 'rps' | 'cpuUs') => col(first, k).map((x, i) => x / col(p.name, k)[i]);
-    const cpu = paired('cpuUs');
-    console.log(`${first} / ${p.name}, paired by round: throughput ${median(paired('rps')).toFixed(2)} (rounds ${paired('rps').map((x) => x.toFixed(2)).join(' ')}); ` +
-      `CPU per request ${median(cpu).toFixed(2)} (rounds ${cpu.map((x) => x.toFixed(2)).join(' ')}), i.e. ${(1 / median(cpu)).toFixed(2)} × the throughput on a core of its own`);
+    const rps = pairedRatio(runs, first, p.name, 'rps');
+    const cpu = pairedRatio(runs, first, p.name, 'cpuUs');
+    console.log(`${first} / ${p.name}, paired by round: throughput ${rps.median.toFixed(2)} (rounds ${rps.rounds.map((x) => x.toFixed(2)).join(' ')}); ` +
+      `CPU per request ${cpu.median.toFixed(2)} (rounds ${cpu.rounds.map((x) => x.toFixed(2)).join(' ')}), i.e. ${(1 / cpu.median).toFixed(2)} × the throughput on a core of its own`);
   }
 } finally {
   for (const p of procs) await p.c.close();

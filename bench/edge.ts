@@ -1,15 +1,20 @@
 // Benchmark (issue 14): what do samlscope's SSO routes cost the agents? Agent throughput through nginx, Caddy and HAProxy with the
 // `samlscope edge-config` routing (SSO POSTs to samlscope, the rest to Fleet) against the same front alone, and proof from samlscope's
-// own /metrics that no agent request reached it while an SSO request did. Run: edge.ts [seconds per case = 10]  (see bench/README.md)
+// own /metrics that no agent request reached it while an SSO request did. Run: edge.ts [rounds = 6] [seconds per round = 2]  (see bench/README.md)
+// Both forms of a front are loaded at once, each by its own wrk, pinned together to CPU 1 (wrk and Fleet's stand-in on CPU 0), and their
+// ratio is taken within each round (wrk.ts pairedRounds): on this VM, whose speed drifts 3× between rounds, one-after-the-other runs of
+// the same front differed by more than the effect measured here.
 import { startCliProxy, type Child } from './children.js';
 import { frontMissing, launchFront, wrapConfig, type RunningFront, type WrapOptions } from './fronts.js';
 import { ensureTools, startNginx } from './nginx.js';
-import { alternatingRounds, GET_PATH, POST_PATH, type Throughput } from './wrk.js';
+import { GET_PATH, median, pairedRatio, pairedRounds, POST_PATH, type RoundResult } from './wrk.js';
 import { FRONTS, parseEdgeInput, renderEdgeConfig, type EdgeInput, type Front } from '../src/edge/index.js';
 import { hostPort } from '../src/edge/config.js';
 import { NGINX_SERVER_MARK, NGINX_UPSTREAMS } from '../src/edge/nginx.js';
 
-const SECONDS = Number(process.argv[2] ?? 10);
+const ROUNDS = Number(process.argv[2] ?? 6);
+const SECONDS = Number(process.argv[3] ?? 2);
+const [FRONT_CPU, LOAD_CPU] = ['1', '0'];
 /** issue 14: with samlscope on the SSO routes, agents keep ≥ 95 % of the front's own throughput */
 const GOAL = 0.95;
 const SSO_PATH = '/api/v1/fleet/sso/callback';
@@ -59,6 +64,7 @@ function edgeInput(front: Front, fleet: string, samlscope: string, port: number)
 async function startFront(front: Front, fleet: string, samlscope: string, alone: boolean): Promise<RunningFront & { url: string }> {
   const f = await launchFront(front, {
     env: FRONT_ENV,
+    cpu: FRONT_CPU,
     config: (port, dir) => {
       const input = edgeInput(front, fleet, samlscope, port);
       const snippet = renderEdgeConfig(input);
@@ -107,23 +113,29 @@ async function ssoProbe(frontUrl: string, samlscope: Child): Promise<{ status: n
   }
 }
 
-interface FrontResult { alone: Throughput; withSamlscope: Throughput; agentRequests: number; atSamlscope: Seen; probe: { status: number; judged: number } }
+type Kind = 'get' | 'post64k';
+interface FrontResult { rounds: Record<Kind, { alone: RoundResult[]; withSamlscope: RoundResult[] }>; agentRequests: number; atSamlscope: Seen; probe: { status: number; judged: number } }
 
-/** Alone and with samlscope in alternating rounds, samlscope's counters around the agent load, then the SSO probe. */
+/** Alone and with samlscope, loaded at once in paired rounds, samlscope's counters around the agent load, then the SSO probe. */
 async function measure(front: Front, fleet: string, samlscope: Child, cleanups: (() => Promise<void>)[]): Promise<FrontResult> {
   const alone = await startFront(front, fleet, samlscope.url, true);
   cleanups.push(() => alone.close());
   const edge = await startFront(front, fleet, samlscope.url, false);
   cleanups.push(() => edge.close());
-  const names = { alone: `${front} alone`, edge: `${front} + samlscope` };
   const before = await seen(samlscope);
-  const tput = await alternatingRounds([[names.alone, alone.url], [names.edge, edge.url]], SECONDS, (l) => console.error(l));
+  const rounds = {} as FrontResult['rounds'];
+  let agentRequests = 0;
+  for (const [kind, post] of [['get', false], ['post64k', true]] as const) {
+    const runs = await pairedRounds([{ name: 'alone', url: alone.url }, { name: 'edge', url: edge.url }], { rounds: ROUNDS, seconds: SECONDS, post, together: true, cpu: LOAD_CPU });
+    rounds[kind] = { alone: runs.get('alone') ?? [], withSamlscope: runs.get('edge') ?? [] };
+    console.error(`throughput ${front} ${kind}: ${JSON.stringify(rounds[kind])}`);
+    agentRequests += rounds[kind].withSamlscope.reduce((a, r) => a + r.requests, 0);
+  }
   const atSamlscope = delta(before, await seen(samlscope));
   const probe = await ssoProbe(edge.url, samlscope);
   await edge.close();
   await alone.close();
-  const withSamlscope = tput[names.edge];
-  return { alone: tput[names.alone], withSamlscope, agentRequests: withSamlscope.get.requests + withSamlscope.post64k.requests, atSamlscope, probe };
+  return { rounds, agentRequests, atSamlscope, probe };
 }
 
 /** Agent traffic never reached samlscope, and the SSO request did. */
@@ -157,12 +169,16 @@ try {
 
 // the table
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
-const lines = [`Agent throughput through each front, alone and with samlscope on the SSO routes (wrk -t1 -c50, keep-alive, 1 s warm-up, 2 × ${Math.max(1, Math.round(SECONDS / 2))} s in alternating order, mean; fronts on 1 thread)`];
+const lines = [`Agent throughput through each front, alone and with samlscope on the SSO routes (${ROUNDS} rounds × ${SECONDS} s, both forms loaded at once by wrk -t1 -c50 each and sharing CPU 1, keep-alive; fronts on 1 thread; ratio paired by round, median)`];
 for (const [front, r] of Object.entries(results) as [Front, FrontResult][]) {
   for (const [k, label] of [['get', `GET ${GET_PATH}`], ['post64k', `POST 64 KiB ${POST_PATH}`]] as const) {
-    const ratio = r.withSamlscope[k].rps / r.alone[k].rps;
+    const { alone, withSamlscope } = r.rounds[k];
+    const runs = new Map([['alone', alone], ['edge', withSamlscope]]);
+    const ratio = pairedRatio(runs, 'edge', 'alone', 'rps');
+    const rps = (v: RoundResult[]) => fmt(median(v.map((x) => x.rps))).padStart(6);
+    const errors = (v: RoundResult[]) => v.reduce((a, x) => a + x.errors, 0);
     // shown rounded down: a ratio printed at the goal meets it (0.946 rounded would print 0.95 and miss)
-    lines.push(`  ${front.padEnd(8)} ${label.padEnd(38)} alone ${fmt(r.alone[k].rps).padStart(6)} req/s   with samlscope ${fmt(r.withSamlscope[k].rps).padStart(6)} req/s   ${fmt(Math.floor(ratio * 100) / 100, 2)} × alone (goal ≥ ${GOAL}: ${ratio >= GOAL ? 'meets' : 'MISSES'} goal)   errors ${r.alone[k].errors} / ${r.withSamlscope[k].errors}`);
+    lines.push(`  ${front.padEnd(8)} ${label.padEnd(38)} alone ${rps(alone)} req/s   with samlscope ${rps(withSamlscope)} req/s   ${fmt(Math.floor(ratio.median * 100) / 100, 2)} × alone (goal ≥ ${GOAL}: ${ratio.median >= GOAL ? 'meets' : 'MISSES'} goal; rounds ${ratio.rounds.map((x) => x.toFixed(2)).join(' ')})   errors ${errors(alone)} / ${errors(withSamlscope)}`);
   }
   const s = r.atSamlscope;
   lines.push(`  ${''.padEnd(8)} at samlscope during ${r.agentRequests} agent requests: refused +${s.refused}, responses +${s.responses} (passthrough +${s.passthrough}); ` +
@@ -170,4 +186,4 @@ for (const [front, r] of Object.entries(results) as [Front, FrontResult][]) {
   if (!routedAsMeant(r)) process.exitCode = 1;
 }
 console.log(lines.join('\n'));
-console.log(JSON.stringify({ bench: 'edge', seconds: SECONDS, fronts: results }));
+console.log(JSON.stringify({ bench: 'edge', rounds: ROUNDS, seconds: SECONDS, fronts: results }));

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Front } from '../src/edge/index.js';
 import { NGINX_SERVER_MARK } from '../src/edge/nginx.js';
+import { onCpu } from './children.js';
 import { freePort } from './nginx.js';
 
 export const FRONT_BINARIES: Record<Front, string> = { nginx: '/usr/sbin/nginx', caddy: '/usr/bin/caddy', haproxy: '/usr/sbin/haproxy' };
@@ -105,6 +106,8 @@ export interface LaunchOptions {
   port?: number;
   /** added to frontEnv (Caddy: GOMAXPROCS) */
   env?: NodeJS.ProcessEnv;
+  /** run on these CPUs (taskset's list) */
+  cpu?: string;
 }
 
 /** Starts the front on a loopback port; retries twice on a port another process took, then throws with the front's log. */
@@ -116,7 +119,7 @@ export async function launchFront(front: Front, o: LaunchOptions): Promise<Runni
     mkdirSync(join(dir, 'tmp'));
     const file = configFile(front, dir);
     writeFileSync(file, o.config(port, dir));
-    const child = spawn(FRONT_BINARIES[front], frontArgs(front, file, dir), { env: { ...frontEnv(dir), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...onCpu(o.cpu, FRONT_BINARIES[front], frontArgs(front, file, dir)), { env: { ...frontEnv(dir), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (c: Buffer) => { out += String(c); });
     child.stderr?.on('data', (c: Buffer) => { out += String(c); });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 console.log('=== npm run build');
 if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 
-for (const b of ['engine.ts', 'idp-throughput.ts', 'proxy.ts', 'edge.ts', 'callback.ts']) {
+for (const b of ['engine.ts', 'idp-throughput.ts', 'proxy.ts', 'floor.ts', 'edge.ts', 'callback.ts']) {
   console.log(`\n=== bench/${b}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(b, import.meta.url))], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = 1;

@@ -1,6 +1,6 @@
 // wrk as the benchmarks run it: 1 thread, 50 keep-alive connections, an agent GET and the 64 KiB POST; rounds in alternating order.
 import { fileURLToPath } from 'node:url';
-import { onCpu, run } from './children.js';
+import { cpuSeconds, onCpu, run } from './children.js';
 
 /** what an agent polls (small JSON answer) and where it posts its logs (the 64 KiB POST) */
 export const GET_PATH = '/api/osquery/distributed/read';
@@ -48,4 +48,47 @@ export async function alternatingRounds(targets: [string, string][], seconds: nu
   }
   for (const [name] of targets) tput[name].get.requests += warm[name];
   return tput;
+}
+
+/** One target of a paired comparison: where wrk sends the load, and the processes whose CPU time counts (none: req/s only) */
+export interface PairedTarget { name: string; url: string; pids?: number[] }
+export interface RoundResult { rps: number; errors: number; requests: number; /** CPU µs per request of the target's processes */ cpuUs: number }
+
+/**
+ * Throughput of targets compared on a machine whose speed drifts (this VM's moves up to 3× between rounds, the host's other guests):
+ * many short rounds, and in each the targets run either one after the other (order reversed every round) or, with `together`,
+ * at the same time, each under its own wrk. Ratios are then taken within a round (`pairedRatio`), where the drift hits both alike.
+ * Together, with the targets pinned to one CPU, the scheduler splits that CPU evenly: their throughput ratio is their CPU cost ratio.
+ */
+export async function pairedRounds(targets: PairedTarget[], o: { rounds: number; seconds: number; post: boolean; together: boolean; cpu?: string }): Promise<Map<string, RoundResult[]>> {
+  const one = async (t: PairedTarget, s: number): Promise<RoundResult> => {
+    const cpu0 = t.pids ? cpuSeconds(t.pids) : 0;
+    const r = await wrk(t.url, o.post, s, o.cpu);
+    return { ...r, cpuUs: t.pids ? ((cpuSeconds(t.pids) - cpu0) * 1e6) / r.requests : NaN };
+  };
+  for (const t of targets) await one(t, 1); // warm-up (JIT, pools)
+  const runs = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
+  for (let i = 0; i < o.rounds; i++) {
+    if (o.together) {
+      const rs = await Promise.all(targets.map((t) => one(t, o.seconds)));
+      targets.forEach((t, j) => runs.get(t.name)?.push(rs[j]));
+    } else {
+      for (const t of i % 2 ? [...targets].reverse() : targets) runs.get(t.name)?.push(await one(t, o.seconds));
+    }
+  }
+  return runs;
+}
+
+export function median(v: number[]): number {
+  const s = [...v].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** a / b within each round, and the median of those ratios */
+export function pairedRatio(runs: Map<string, RoundResult[]>, a: string, b: string, k: 'rps' | 'cpuUs'): { median: number; rounds: number[] } {
+  const ra = runs.get(a) ?? [];
+  const rb = runs.get(b) ?? [];
+  const rounds = ra.map((x, i) => x[k] / rb[i][k]);
+  return { median: median(rounds), rounds };
 }
