@@ -1,7 +1,9 @@
 // /metrics across workers, in process: how each metric is aggregated (counters and histograms summed, gauges min/max/first), the per-worker time bound, and the single-process path untouched.
 import t from 'tap';
+import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
 import { request } from 'undici';
 import { aggregateWorkerMetrics, gatherWorkerMetrics, type WorkerMetrics } from '../src/proxy/cluster-metrics.js';
+import { LocalHistogram } from '../src/proxy/local-histogram.js';
 import { createMetrics } from '../src/proxy/metrics.js';
 import type { MetadataSource, MetadataStatus } from '../src/proxy/metadata-source.js';
 import type { ProxyStore, StoreHealth } from '../src/proxy/store.js';
@@ -81,4 +83,29 @@ t.test('one process (no --workers): /metrics is its own registry, no worker gaug
   t.equal(sample(text, 'samlscope_http_responses_total{route="passthrough",class="2xx"}'), 1, 'its own request counted');
   t.notMatch(text, /samlscope_workers/, 'no worker gauges');
   t.ok(proxy.metrics, 'the handle exposes its own metrics');
+});
+
+t.test('LocalHistogram exports what a prom-client Histogram does for the same observations, alone and aggregated across workers', async (t) => {
+  const bounds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  // seeded values across every bucket, on the bounds themselves (le is inclusive), above the last and at 0
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const values = [0, ...bounds, 11, 1e6, ...Array.from({ length: 500 }, () => rand() ** 3 * 12)];
+  const pair = () => {
+    const reg = { ours: new Registry(), theirs: new Registry() };
+    const ours = new LocalHistogram('h_seconds', 'help text', 'route', bounds);
+    reg.ours.registerMetric(ours as unknown as Histogram<'route'>);
+    const theirs = new Histogram({ name: 'h_seconds', help: 'help text', labelNames: ['route'] as const, buckets: bounds, registers: [reg.theirs] });
+    return { reg, ours, theirs };
+  };
+  const a = pair();
+  t.equal(await a.reg.ours.metrics(), await a.reg.theirs.metrics(), 'nothing observed: the same (no series yet)');
+  const [oa, ta] = [a.ours.labels('passthrough'), a.theirs.labels('passthrough')];
+  values.forEach((v, i) => { oa.observe(v); ta.observe(v); if (i % 3 === 0) { a.ours.labels('sso_callback').observe(v); a.theirs.labels('sso_callback').observe(v); } });
+  t.equal(await a.reg.ours.metrics(), await a.reg.theirs.metrics(), 'the text exposition: byte for byte');
+  t.same(await a.reg.ours.getMetricsAsJSON(), await a.reg.theirs.getMetricsAsJSON(), 'the JSON the cluster primary aggregates');
+  const b = pair();
+  for (const v of values.slice(0, 100)) { b.ours.labels('passthrough').observe(v * 2); b.theirs.labels('passthrough').observe(v * 2); }
+  const agg = async (k: 'ours' | 'theirs') => AggregatorRegistry.aggregate([await a.reg[k].getMetricsAsJSON(), await b.reg[k].getMetricsAsJSON()]).metrics();
+  t.equal(await agg('ours'), await agg('theirs'), 'summed across two workers: the same');
 });

@@ -1,6 +1,7 @@
 // Prometheus metrics of one proxy instance (its own prom-client Registry): SSO attempts, analysis and upstream time, status classes, metadata and cert expiry.
 import { Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Attempt } from './attempt.js';
+import { LocalHistogram } from './local-histogram.js';
 import type { MetadataSource } from './metadata-source.js';
 import type { ProxyStore } from './store.js';
 
@@ -10,7 +11,7 @@ export interface ProxyMetrics {
   attempt(a: Attempt): void;
   /** one answered request on the proxy listener: counts its status class only */
   response(route: 'sso' | 'passthrough', status: number): void;
-  /** one finished pass-through request: its status class and its time from request to response end (one increment, one observe) */
+  /** one finished pass-through request: its status class and its time from request to response end (array increments; prom-client sees them when scraped) */
   passthrough(status: number, ms: number): void;
   /** Entra's sign-in log explained a login that never came back (SAML_ENTRA_SIGNIN_FAILED added later) */
   entraSignIn(aadsts: string): void;
@@ -47,19 +48,27 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
     name: 'samlscope_sso_analysis_seconds', help: 'Time to judge one SSO callback (decode, verify, check)',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry],
   });
-  const upstream = new Histogram({
-    name: 'samlscope_upstream_seconds', help: 'Time Fleet took to answer, by route (sso_callback: Fleet alone; passthrough: request arrival to response end, through the proxy)',
-    labelNames: ['route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
-  });
+  // the pass-through observes it once per agent request: a LocalHistogram, whose observe() does no label handling (local-histogram.ts)
+  const upstream = new LocalHistogram('samlscope_upstream_seconds',
+    'Time Fleet took to answer, by route (sso_callback: Fleet alone; passthrough: request arrival to response end, through the proxy)',
+    'route', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  registry.registerMetric(upstream as unknown as Histogram<'route'>);
+  const ssoUpstreamTime = upstream.labels('sso_callback');
+  // pass-through status classes: plain numbers per request, handed to prom-client when scraped
+  const passCounts = new Float64Array(CLASSES.length);
+  const passFlushed = new Float64Array(CLASSES.length);
   const responses = new Counter({
     name: 'samlscope_http_responses_total', help: 'Responses the proxy listener sent, by route kind and status class',
     labelNames: ['route', 'class'] as const, registers: [registry],
+    collect() {
+      CLASSES.forEach((c, i) => {
+        if (passCounts[i] > passFlushed[i]) this.labels('passthrough', c).inc(passCounts[i] - passFlushed[i]);
+        passFlushed[i] = passCounts[i];
+      });
+    },
   });
   // children made once: the per-request cost is one array index and one increment
-  const children = {
-    sso: CLASSES.map((c) => responses.labels('sso', c)),
-    passthrough: CLASSES.map((c) => responses.labels('passthrough', c)),
-  };
+  const children = { sso: CLASSES.map((c) => responses.labels('sso', c)) };
   const passthroughTime = upstream.labels('passthrough');
   const edgeRefused = new Counter({
     name: 'samlscope_edge_refused_total', help: 'Edge mode: requests refused with EDGE_NOT_SSO_ROUTE because the front proxy sent samlscope something other than an SSO route, by kind (agent, websocket, other)',
@@ -119,13 +128,16 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
       if (a.verdict === null) return; // no callback came: nothing was judged
       attempts.labels(a.verdict, a.fleet.actual, a.flow).inc();
       analysis.observe(a.timings.analyzeMs / 1000);
-      if (a.timings.upstreamMs !== null) upstream.labels('sso_callback').observe(a.timings.upstreamMs / 1000);
+      if (a.timings.upstreamMs !== null) ssoUpstreamTime.observe(a.timings.upstreamMs / 1000);
     },
     response(route, status) {
-      children[route][Math.floor(status / 100) - 1]?.inc();
+      const i = Math.floor(status / 100) - 1;
+      if (route === 'sso') children.sso[i]?.inc();
+      else if (i >= 0 && i < CLASSES.length) passCounts[i]++;
     },
     passthrough(status, ms) {
-      children.passthrough[Math.floor(status / 100) - 1]?.inc();
+      const i = Math.floor(status / 100) - 1;
+      if (i >= 0 && i < CLASSES.length) passCounts[i]++;
       passthroughTime.observe(ms / 1000);
     },
     edgeRefused(kind) {
