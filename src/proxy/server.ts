@@ -24,7 +24,8 @@ import { startAdmin } from './admin.js';
 import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { adminAccessProblem } from './ui/access.js';
 import { sanitizedSettings } from './ui/settings.js';
-import { startProxyEntra, type ProxyEntraOptions } from './entra-wiring.js';
+// entra-wiring (and @azure/msal-node behind it, ~18 MiB of RSS) is loaded only by a proxy that reads Graph
+import type { ProxyEntraOptions, startProxyEntra } from './entra-wiring.js';
 
 export type ProxyMode = 'observe' | 'enforce';
 
@@ -185,6 +186,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   const scheme = o.tls ? 'https' : 'http';
   const { trusted } = parseTrustedProxies(o.trustedProxies ?? []);
   const log = o.logger;
+  const entraWiring = o.entra ? await import('./entra-wiring.js') : null;
 
   const metadata = await openMetadataSource(o.metadata, {
     parse: parseMetadata,
@@ -309,7 +311,7 @@ export async function startProxy(o: ProxyOptions): Promise<ProxyHandle> {
   });
   const url = boundUrl(scheme, listen, server);
   sso.publicUrl ||= url;
-  const entra = o.entra ? startProxyEntra(o.entra, {
+  const entra = o.entra && entraWiring ? entraWiring.startProxyEntra(o.entra, {
     store, now, entityId: sso.entityId, log,
     onMatched: (a) => metrics?.entraSignIn(String(a.findings.find((f) => f.code === 'SAML_ENTRA_SIGNIN_FAILED' || f.code === 'SAML_ENTRA_SIGNIN_SUCCEEDED')?.evidence?.aadsts ?? '')),
   }) : null;
