@@ -9,6 +9,7 @@ import { explainOutcome, readFleetAnswer } from '../src/proxy/fleet-outcome.js';
 import { MemoryStore } from '../src/proxy/store.js';
 import { openMetadataSource } from '../src/proxy/metadata-source.js';
 import { EDGE_CODES, EDGE_ERRORS, classifyUpstreamError, renderEdge } from '../src/proxy/edge-errors.js';
+import { relayedHeaders } from '../src/proxy/passthrough.js';
 import { cookieValue, maskNameId } from '../src/proxy/sso.js';
 import { proxyCommand } from '../src/commands/proxy.js';
 import { parseCommandArgs, UsageError, type CommandIo } from '../src/commands/options.js';
@@ -190,4 +191,11 @@ t.test('explainOutcome: Fleet signing in a request samlscope predicted it refuse
   const ev = { nameId: 'a@b.c', entityId: 'fleet', acsUrl: 'https://f/api/v1/fleet/sso/callback', sessionKnown: true, idpInitiated: false, allowIdpInitiated: false };
   t.same(explainOutcome('bad_request', 'success', ev).map((f) => f.code), ['SAML_FLEET_OUTCOME_UNEXPECTED']);
   t.same(explainOutcome('bad_request', 'bad_request', ev).map((f) => f.code), [], 'predicted and seen: nothing to explain');
+});
+
+t.test('pass-through response headers: Fleet\'s raw list kept (spelling, order, repeats, bytes as latin1), hop-by-hop ones dropped', async (t) => {
+  const raw = ['X-Fleet-Thing', 'a', 'Connection', 'keep-alive', 'Set-Cookie', 'one=1', 'Keep-Alive', 'timeout=5', 'set-cookie', 'two=2',
+    'Transfer-Encoding', 'chunked', 'PROXY-CONNECTION', 'x', 'X-Latin1', '\u00e9t\u00e9'].map((s) => Buffer.from(s, 'latin1'));
+  t.same(relayedHeaders(raw), ['X-Fleet-Thing', 'a', 'Set-Cookie', 'one=1', 'set-cookie', 'two=2', 'X-Latin1', '\u00e9t\u00e9']);
+  t.same(relayedHeaders([]), []);
 });
