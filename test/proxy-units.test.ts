@@ -9,7 +9,7 @@ import { explainOutcome, readFleetAnswer } from '../src/proxy/fleet-outcome.js';
 import { MemoryStore } from '../src/proxy/store.js';
 import { openMetadataSource } from '../src/proxy/metadata-source.js';
 import { EDGE_CODES, EDGE_ERRORS, classifyUpstreamError, renderEdge } from '../src/proxy/edge-errors.js';
-import { relayedHeaders } from '../src/proxy/passthrough.js';
+import { relayedHeaders } from '../src/proxy/forward.js';
 import { cookieValue, maskNameId } from '../src/proxy/sso.js';
 import { proxyCommand } from '../src/commands/proxy.js';
 import { parseCommandArgs, UsageError, type CommandIo } from '../src/commands/options.js';

@@ -93,6 +93,18 @@ export function responseHeaders(headers: Record<string, string | string[] | unde
   return headers;
 }
 
+/** The same for a raw list (the pass-through's `Relay`, a refused websocket upgrade): flat [name, value, ...], names in Fleet's spelling, bytes as latin1. */
+export function relayedHeaders(raw: readonly (Buffer | string)[]): string[] {
+  const text = (x: Buffer | string) => (typeof x === 'string' ? x : x.toString('latin1'));
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = text(raw[i]);
+    if (DROP_RESPONSE.has(name.toLowerCase())) continue;
+    out.push(name, text(raw[i + 1]));
+  }
+  return out;
+}
+
 /** undici refuses some request targets before connecting: those are the client's fault. */
 export function requestTargetProblem(err: unknown): EdgeCode | null {
   const e = err as { code?: string; message?: string };

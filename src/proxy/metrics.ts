@@ -9,8 +9,8 @@ export interface ProxyMetrics {
   registry: Registry;
   /** one recorded SSO attempt (verdict, codes, Fleet's outcome, analysis and upstream time) */
   attempt(a: Attempt): void;
-  /** one answered request on the proxy listener: counts its status class only */
-  response(route: 'sso' | 'passthrough', status: number): void;
+  /** one answered SSO request (Fastify's onResponse): counts its status class only; the pass-through counts through passthrough() */
+  response(route: 'sso', status: number): void;
   /** one finished pass-through request: its status class and its time from request to response end (array increments; prom-client sees them when scraped) */
   passthrough(status: number, ms: number): void;
   /** Entra's sign-in log explained a login that never came back (SAML_ENTRA_SIGNIN_FAILED added later) */
@@ -130,10 +130,8 @@ export function createMetrics(o: { metadata: MetadataSource; now?: () => Date; s
       analysis.observe(a.timings.analyzeMs / 1000);
       if (a.timings.upstreamMs !== null) ssoUpstreamTime.observe(a.timings.upstreamMs / 1000);
     },
-    response(route, status) {
-      const i = Math.floor(status / 100) - 1;
-      if (route === 'sso') children.sso[i]?.inc();
-      else if (i >= 0 && i < CLASSES.length) passCounts[i]++;
+    response(_route, status) {
+      children.sso[Math.floor(status / 100) - 1]?.inc();
     },
     passthrough(status, ms) {
       const i = Math.floor(status / 100) - 1;

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Agent, Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { classifyUpstreamError, EDGE_ERRORS, renderEdge, type EdgeCode } from './edge-errors.js';
-import { DROP_RESPONSE, DROP_WS, forwardHeaderList, hasRequestBody, requestTargetProblem, type ForwardSettings, type UpstreamTls } from './forward.js';
+import { DROP_WS, forwardHeaderList, hasRequestBody, relayedHeaders, requestTargetProblem, type ForwardSettings, type UpstreamTls } from './forward.js';
 import { isAgentPath } from './paths.js';
 
 export interface PassthroughOptions extends ForwardSettings {
@@ -94,17 +94,6 @@ class Relay implements Dispatcher.DispatchHandler {
   };
 }
 
-/** Fleet's raw response headers for `writeHead`: the flat [name, value, ...] list minus the hop-by-hop ones Node sets itself. */
-export function relayedHeaders(raw: Buffer[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
-    if (DROP_RESPONSE.has(name.toLowerCase())) continue;
-    out.push(name, raw[i + 1].toString('latin1'));
-  }
-  return out;
-}
-
 export function createPassthrough(o: PassthroughOptions): Passthrough {
   const origin = o.upstream.origin;
   const log = o.logger;
@@ -179,10 +168,8 @@ export function createPassthrough(o: PassthroughOptions): Passthrough {
     // Fleet refused the upgrade: its answer goes back as is, then the connection closes
     up.on('response', (res) => {
       let headText = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
-      for (let i = 0; i < res.rawHeaders.length; i += 2) {
-        if (DROP_RESPONSE.has(res.rawHeaders[i].toLowerCase())) continue;
-        headText += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
-      }
+      const kept = relayedHeaders(res.rawHeaders);
+      for (let i = 0; i < kept.length; i += 2) headText += `${kept[i]}: ${kept[i + 1]}\r\n`;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => { if (chunks.length < 64) chunks.push(c); });
       res.on('end', () => {
