@@ -1,7 +1,7 @@
 // The benchmarks' child processes: samlscope (bench entries and the real CLI) started and awaited on their readiness line, commands run
 // to completion, optionally pinned to CPUs (taskset), and what the processes cost (RSS, CPU time).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { OpenLoopSpec } from './open-loop.js';
 
@@ -79,6 +79,18 @@ export function rss(pid: number | number[]): number {
   return sum;
 }
 export const mib = (b: number) => Number((b / 1048576).toFixed(1));
+
+/** pid and every process below it (/proc/PID/task/TID/children): nginx's workers under its master */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  let tasks: string[] = [];
+  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tasks) {
+    const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    for (const k of kids ? kids.split(' ') : []) out.push(...processTree(Number(k)));
+  }
+  return out;
+}
 
 /** CPU seconds (user + system, all threads) the processes used so far: /proc/PID/stat fields 14 and 15, in clock ticks of 1/100 s */
 export function cpuSeconds(pid: number | number[]): number {

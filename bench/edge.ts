@@ -4,7 +4,7 @@
 // Both forms of a front are loaded at once, each by its own wrk, pinned together to CPU 1 (wrk and Fleet's stand-in on CPU 0), and their
 // ratio is taken within each round (wrk.ts pairedRounds): on this VM, whose speed drifts 3× between rounds, one-after-the-other runs of
 // the same front differed by more than the effect measured here.
-import { startCliProxy, type Child } from './children.js';
+import { processTree, startCliProxy, type Child } from './children.js';
 import { frontMissing, launchFront, wrapConfig, type RunningFront, type WrapOptions } from './fronts.js';
 import { ensureTools, startNginx } from './nginx.js';
 import { GET_PATH, median, pairedRatio, pairedRounds, POST_PATH, type RoundResult } from './wrk.js';
@@ -126,7 +126,7 @@ async function measure(front: Front, fleet: string, samlscope: Child, cleanups: 
   const rounds = {} as FrontResult['rounds'];
   let agentRequests = 0;
   for (const [kind, post] of [['get', false], ['post64k', true]] as const) {
-    const runs = await pairedRounds([{ name: 'alone', url: alone.url }, { name: 'edge', url: edge.url }], { rounds: ROUNDS, seconds: SECONDS, post, together: true, cpu: LOAD_CPU });
+    const runs = await pairedRounds([{ name: 'alone', url: alone.url, pids: processTree(alone.pid) }, { name: 'edge', url: edge.url, pids: processTree(edge.pid) }], { rounds: ROUNDS, seconds: SECONDS, post, together: true, cpu: LOAD_CPU });
     rounds[kind] = { alone: runs.get('alone') ?? [], withSamlscope: runs.get('edge') ?? [] };
     console.error(`throughput ${front} ${kind}: ${JSON.stringify(rounds[kind])}`);
     agentRequests += rounds[kind].withSamlscope.reduce((a, r) => a + r.requests, 0);
@@ -179,6 +179,11 @@ for (const [front, r] of Object.entries(results) as [Front, FrontResult][]) {
     const errors = (v: RoundResult[]) => v.reduce((a, x) => a + x.errors, 0);
     // shown rounded down: a ratio printed at the goal meets it (0.946 rounded would print 0.95 and miss)
     lines.push(`  ${front.padEnd(8)} ${label.padEnd(38)} alone ${rps(alone)} req/s   with samlscope ${rps(withSamlscope)} req/s   ${fmt(Math.floor(ratio.median * 100) / 100, 2)} × alone (goal ≥ ${GOAL}: ${ratio.median >= GOAL ? 'meets' : 'MISSES'} goal; rounds ${ratio.rounds.map((x) => x.toFixed(2)).join(' ')})   errors ${errors(alone)} / ${errors(withSamlscope)}`);
+    // the front's own CPU time per request (all its processes and threads): unlike req/s, it does not depend on how evenly the
+    // scheduler shares the CPU between the two forms (it did not for two Go runtimes, Caddy)
+    const cpu = pairedRatio(runs, 'alone', 'edge', 'cpuUs');
+    const us = (v: RoundResult[]) => fmt(median(v.map((x) => x.cpuUs)), 1);
+    lines.push(`  ${''.padEnd(8)} ${''.padEnd(38)} CPU µs/request alone ${us(alone)}, with samlscope ${us(withSamlscope)}: the throughput ratio this predicts ${fmt(Math.floor(cpu.median * 100) / 100, 2)} × alone (goal ≥ ${GOAL}: ${cpu.median >= GOAL ? 'meets' : 'MISSES'} goal; rounds ${cpu.rounds.map((x) => x.toFixed(2)).join(' ')})`);
   }
   const s = r.atSamlscope;
   lines.push(`  ${''.padEnd(8)} at samlscope during ${r.agentRequests} agent requests: refused +${s.refused}, responses +${s.responses} (passthrough +${s.passthrough}); ` +

@@ -93,6 +93,8 @@ function whenAccepting(port: number, child: ChildProcess, deadlineMs: number): P
 
 export interface RunningFront {
   port: number;
+  /** the front's process (nginx: its master; the worker is a child of it) */
+  pid: number;
   /** the front's own log (error log for nginx, stderr for Caddy and HAProxy) */
   log(): string;
   /** stops the front and removes its dir */
@@ -138,7 +140,7 @@ export async function launchFront(front: Front, o: LaunchOptions): Promise<Runni
     };
     try {
       await whenAccepting(port, child, 15_000);
-      return { port, log, close: stop };
+      return { port, pid: child.pid as number, log, close: stop };
     } catch (e) {
       lastErr = new Error(`${front}: ${(e as Error).message}\n${log()}`);
       await stop();

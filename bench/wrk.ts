@@ -15,6 +15,8 @@ export interface WrkResult { rps: number; errors: number; requests: number }
 export async function wrk(url: string, post: boolean, seconds: number, cpu?: string): Promise<WrkResult> {
   const out = await run(...onCpu(cpu, 'wrk', ['-t1', '-c50', `-d${seconds}s`, ...(post ? ['-s', postLua] : []), url + (post ? POST_PATH : GET_PATH)]));
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  // a run wrk could not report (its figures then are NaN, and medians leave them out): say what it printed
+  if (!Number.isFinite(rps)) console.error(`wrk ${url}: no Requests/sec in its output:\n${out}`);
   const requests = Number(/(\d+) requests in /.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
@@ -79,8 +81,9 @@ export async function pairedRounds(targets: PairedTarget[], o: { rounds: number;
   return runs;
 }
 
+/** the median of the finite values (a round wrk could not report is NaN: left out, and visible in the printed rounds) */
 export function median(v: number[]): number {
-  const s = [...v].sort((x, y) => x - y);
+  const s = v.filter(Number.isFinite).sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
