@@ -66,7 +66,8 @@ export function run(cmd: string, args: string[]): Promise<string> {
     let out = '';
     p.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     p.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`))));
+    // 'close', not 'exit': 'exit' may come before the last of the output has been read (wrk's whole report, then and there)
+    p.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out}`))));
   });
 }
 

@@ -129,7 +129,7 @@ async function measure(front: Front, fleet: string, samlscope: Child, cleanups: 
     const runs = await pairedRounds([{ name: 'alone', url: alone.url, pids: processTree(alone.pid) }, { name: 'edge', url: edge.url, pids: processTree(edge.pid) }], { rounds: ROUNDS, seconds: SECONDS, post, together: true, cpu: LOAD_CPU });
     rounds[kind] = { alone: runs.get('alone') ?? [], withSamlscope: runs.get('edge') ?? [] };
     console.error(`throughput ${front} ${kind}: ${JSON.stringify(rounds[kind])}`);
-    agentRequests += rounds[kind].withSamlscope.reduce((a, r) => a + r.requests, 0);
+    agentRequests += rounds[kind].withSamlscope.reduce((a, r) => a + (Number.isFinite(r.requests) ? r.requests : 0), 0);
   }
   const atSamlscope = delta(before, await seen(samlscope));
   const probe = await ssoProbe(edge.url, samlscope);
