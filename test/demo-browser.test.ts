@@ -1,5 +1,6 @@
 // The demo in a real browser (Debian chromium via playwright-core): landing page buttons → proxy → mock IdP → Fleet, then the diagnosis.
 import t from 'tap';
+import { pollUntil } from './wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ t.test('landing page scenarios in chromium: the SSO cookie relayed across ports 
   t.equal(new URL(bob.url()).origin, demo.idpUrl, 'bob stays on the IdP');
   await bob.close();
 
-  for (let i = 0; i < 100 && ((await (await fetch(`${demo.adminUrl}/api/attempts`)).json()) as unknown[]).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  await pollUntil('two attempts recorded', async () => ((await (await fetch(`${demo.adminUrl}/api/attempts`)).json()) as unknown[]).length >= 2, { timeoutMs: 5_000 });
   // the landing page refreshes its table and shows the diagnosis: every callback matched its recorded AuthnRequest
   await page.goto(demo.landingUrl + '/');
   await page.waitForSelector('#attempts tr[data-attempt]');

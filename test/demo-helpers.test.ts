@@ -1,5 +1,6 @@
 // The demo's parts on their own: state folder rules, TLS cert reuse, port fallback, escaping, and the command's terminal output.
 import t from 'tap';
+import { pollUntil } from './wait.js';
 import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,14 +103,14 @@ t.test('samlscope demo without --json: the MOCK banner, the users, then one line
   };
   const argv = ['--random-ports', '--state-dir', join(tmp, 'cmd'), '--log-level', 'silent'];
   const running = demoCommand.run(parseCommandArgs(demoCommand, argv, {}), io);
-  for (let i = 0; i < 200 && !out.includes('Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
+  await pollUntil('the demo banner', () => out.includes('Ctrl-C'), { timeoutMs: 10_000 });
   t.match(out, 'MOCK IdP on loopback');
   const proxyUrl = /Fleet \(proxy\):\s+(\S+)/.exec(out)?.[1];
   t.match(proxyUrl, /^https:\/\/127\.0\.0\.1:\d+$/);
   for (const u of ['alice@contoso.example', 'bob@contoso.example', 'carol@contoso.example']) t.match(out, u);
   const r = await login({ fleetUrl: proxyUrl!, user: 'carol@contoso.example', insecure: true });
   t.equal(r.fleetStatus, 'account_invalid');
-  for (let i = 0; i < 100 && !out.includes('attempt '); i++) await new Promise((r) => setTimeout(r, 50));
+  await pollUntil('the attempt log line', () => out.includes('attempt '), { timeoutMs: 5_000 });
   t.match(out, /attempt \S+: carol@contoso\.example verdict=accept fleet=account_invalid .*SAML_FLEET_ACCOUNT_INVALID/);
   stop();
   t.equal(await running, 0);

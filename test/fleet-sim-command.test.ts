@@ -1,5 +1,6 @@
 // `samlscope fleet-sim` as a command: option problems reported together, banner, serving until stopped.
 import t from 'tap';
+import { pollUntil } from './wait.js';
 import { request } from 'undici';
 import { fleetSimCommand, parseUsers } from '../src/commands/fleet-sim.js';
 import { parseCommandArgs, UsageError, type CommandIo } from '../src/commands/options.js';
@@ -32,7 +33,7 @@ t.test('serves until stopped, banner says it is not Fleet', async (t) => {
   const argv = ['--listen', '127.0.0.1:0', '--users', 'alice@x:sso', '--api-token', 'T', '--server-url', 'https://fleet.example'];
   const { io: cio, out } = io(argv, stopped);
   const running = fleetSimCommand.run(parseCommandArgs(fleetSimCommand, argv, {}), cio);
-  while (out.length === 0) await new Promise((r) => setTimeout(r, 20));
+  await pollUntil('the fleet-sim banner', () => out.length > 0, { everyMs: 20 });
   const banner = out.join('');
   t.match(banner, /fleet-sim: a Fleet stand-in for tests, not Fleet/);
   t.match(banner, /ACS URL: +https:\/\/fleet\.example\/api\/v1\/fleet\/sso\/callback/);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pollUntil } from './wait.js';
 import { lowerThreadPriority } from '../src/proxy/analysis-worker.js';
 import { ANALYSIS_POOL_DEFAULTS, AnalysisUnavailableError, createAnalysisPool, defaultWorkerUrl, withoutLoaders, type AnalysisPool } from '../src/proxy/analysis-pool.js';
 import { checkProxyOptions } from '../src/proxy/server.js';
@@ -111,7 +111,7 @@ t.test('workers run at a lower CPU priority (nice 10, their own threads only); n
   const pool = createAnalysisPool({ workers: 2 });
   t.teardown(() => pool.close());
   await pool.analyze(bytes, opts);
-  for (let i = 0; i < 200 && pool.stats().ready < 2; i++) await sleep(25);
+  await pollUntil('both workers ready', () => pool.stats().ready >= 2, { timeoutMs: 5_000, everyMs: 25 });
   const prios = pool.stats().priorities;
   t.equal(prios.length, 2, 'both workers report their priority');
   for (const p of prios) {
@@ -148,7 +148,7 @@ t.test('a crashed worker is replaced and its job fails with reason crashed', asy
 
 t.test('a full queue answers busy at once; waiting jobs run after the stuck one is replaced; close fails what waits', async (t) => {
   const pool: AnalysisPool = createAnalysisPool({ workers: 1, maxQueue: 1, timeoutMs: 600, workerUrl: stubWorker });
-  while (pool.stats().ready === 0) await sleep(20);
+  await pollUntil('a worker ready', () => pool.stats().ready > 0, { everyMs: 20 });
   const stuck = reason(pool.analyze('hang', opts));
   const waiting = pool.analyze('fine', opts);
   t.match(pool.stats(), { busy: 1, queued: 1 });
@@ -156,7 +156,7 @@ t.test('a full queue answers busy at once; waiting jobs run after the stuck one 
   t.equal(await stuck, 'timeout');
   t.equal((await waiting).verdict, 'reject', 'the waiting job ran on the replacement');
   const stuckAgain = reason(pool.analyze('hang', opts));
-  while (pool.stats().busy === 0) await sleep(20);
+  await pollUntil('the stuck job running', () => pool.stats().busy > 0, { everyMs: 20 });
   const queued = reason(pool.analyze('fine', opts));
   await pool.close();
   t.equal(await stuckAgain, 'closed');

@@ -1,5 +1,6 @@
 // /metrics across workers, in process: how each metric is aggregated (counters and histograms summed, gauges min/max/first), the per-worker time bound, and the single-process path untouched.
 import t from 'tap';
+import { pollUntil } from './wait.js';
 import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
 import { request } from 'undici';
 import { aggregateWorkerMetrics, gatherWorkerMetrics, type WorkerMetrics } from '../src/proxy/cluster-metrics.js';
@@ -75,11 +76,10 @@ t.test('one process (no --workers): /metrics is its own registry, no worker gaug
   t.teardown(() => proxy.close());
   await (await request(proxy.url + '/api/v1/fleet/version')).body.text();
   // the pass-through counts a request when its response has ended on the proxy side, which may come just after the client read it
-  let text = '';
-  for (let end = Date.now() + 5_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
-    text = await (await request(`${proxy.adminUrl}/metrics`)).body.text();
-    if (sample(text, 'samlscope_http_responses_total{route="passthrough",class="2xx"}') === 1) break;
-  }
+  const text = await pollUntil('the request in /metrics', async () => {
+    const m = await (await request(`${proxy.adminUrl}/metrics`)).body.text();
+    return sample(m, 'samlscope_http_responses_total{route="passthrough",class="2xx"}') === 1 && m;
+  }, { timeoutMs: 5_000, everyMs: 20 });
   t.equal(sample(text, 'samlscope_http_responses_total{route="passthrough",class="2xx"}'), 1, 'its own request counted');
   t.notMatch(text, /samlscope_workers/, 'no worker gauges');
   t.ok(proxy.metrics, 'the handle exposes its own metrics');

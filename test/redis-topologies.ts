@@ -7,17 +7,13 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import type { Test } from 'tap';
 import { answersPing, exited, freePort } from './redis-server.js';
+import { pollUntil } from './wait.js';
 
 const run = promisify(execFile);
 
-/** polls `check` every 50 ms until it is true; fails after `ms` with `what` */
+/** polls `check` every 50 ms until it is true (a check that throws counts as false); fails after `ms` with `what` */
 export async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await pollUntil(what, () => check().catch(() => false), { timeoutMs: ms });
 }
 
 interface Proc { port: number; child: ChildProcess; kill(): Promise<void> }
